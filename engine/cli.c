@@ -1,0 +1,159 @@
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+int cli_parse_size(const char *s, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+    uint64_t mult = 1ull << 20;
+
+    if (!s || !*s || *s == '-' || *s == '+')
+        return -EINVAL;
+    errno = 0;
+    v = strtoull(s, &end, 10);
+    if (errno || end == s)
+        return -EINVAL;
+    if (*end) {
+        switch (*end) {
+        case 'k': case 'K': mult = 1ull << 10; break;
+        case 'm': case 'M': mult = 1ull << 20; break;
+        case 'g': case 'G': mult = 1ull << 30; break;
+        case 't': case 'T': mult = 1ull << 40; break;
+        case 'b': case 'B': mult = 1; break;
+        default: return -EINVAL;
+        }
+        end++;
+        if (mult != 1 && (!strcmp(end, "iB") || !strcmp(end, "B")))
+            end += strlen(end);
+        if (*end)
+            return -EINVAL;
+    }
+    if (v > UINT64_MAX / mult)
+        return -EINVAL;
+    *out = v * mult;
+    return 0;
+}
+
+int cli_parse_count(const char *s, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+    uint64_t mult = 1;
+
+    if (!s || !*s || *s == '-' || *s == '+')
+        return -EINVAL;
+    errno = 0;
+    v = strtoull(s, &end, 0);
+    if (errno || end == s)
+        return -EINVAL;
+    if (*end) {
+        switch (*end) {
+        case 'k': case 'K': mult = 1000ull; break;
+        case 'm': case 'M': mult = 1000000ull; break;
+        case 'g': case 'G': mult = 1000000000ull; break;
+        default: return -EINVAL;
+        }
+        if (end[1])
+            return -EINVAL;
+    }
+    if (v > UINT64_MAX / mult)
+        return -EINVAL;
+    *out = v * mult;
+    return 0;
+}
+
+void cli_usage_run(void *stream)
+{
+    fputs("usage: glassbox run [options]\n"
+          "  --bios none|FILE     firmware; 'none' starts the kernel in M-mode\n"
+          "  --kernel FILE        ELF or raw binary to load (raw at 0x80000000)\n"
+          "  --memory SIZE        guest RAM (default 128M; suffixes K M G; plain = MiB)\n"
+          "  --max-insns N        stop with an error after N instructions\n"
+          "  --trace              print every instruction and its register writes\n"
+          "  -h, --help           this help\n", stream);
+}
+
+int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size_t errlen)
+{
+    enum { O_BIOS = 256, O_KERNEL, O_MEMORY, O_MAX_INSNS, O_TRACE };
+    static const struct option opts[] = {
+        { "bios", required_argument, NULL, O_BIOS },
+        { "kernel", required_argument, NULL, O_KERNEL },
+        { "memory", required_argument, NULL, O_MEMORY },
+        { "max-insns", required_argument, NULL, O_MAX_INSNS },
+        { "trace", no_argument, NULL, O_TRACE },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+
+    memset(cfg, 0, sizeof(*cfg));
+    cfg->memory = GB_DEFAULT_MEMORY;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
+        switch (c) {
+        case O_BIOS:
+            cfg->bios = optarg;
+            break;
+        case O_KERNEL:
+            cfg->kernel = optarg;
+            break;
+        case O_MEMORY:
+            if (cli_parse_size(optarg, &cfg->memory) < 0 || cfg->memory == 0) {
+                snprintf(err, errlen, "--memory '%s': expected a non-zero size such as 128M or 1G",
+                         optarg);
+                return -EINVAL;
+            }
+            if (cfg->memory > GB_MAX_MEMORY || cfg->memory < (1ull << 20)) {
+                snprintf(err, errlen, "--memory '%s': must be between 1M and %" PRIu64 "G",
+                         optarg, (uint64_t)(GB_MAX_MEMORY >> 30));
+                return -EINVAL;
+            }
+            break;
+        case O_MAX_INSNS:
+            if (cli_parse_count(optarg, &cfg->max_insns) < 0 || cfg->max_insns == 0) {
+                snprintf(err, errlen, "--max-insns '%s': expected a positive count", optarg);
+                return -EINVAL;
+            }
+            break;
+        case O_TRACE:
+            cfg->trace = 1;
+            break;
+        case 'h':
+            cli_usage_run(stdout);
+            return 1;
+        case ':':
+            snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
+            return -EINVAL;
+        default:
+            snprintf(err, errlen, "unknown option '%s' (see glassbox run --help)",
+                     argv[optind - 1]);
+            return -EINVAL;
+        }
+    }
+    if (optind < argc) {
+        snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
+        return -EINVAL;
+    }
+    if (!cfg->kernel) {
+        snprintf(err, errlen, "no guest given: use --kernel FILE");
+        return -EINVAL;
+    }
+    if (!cfg->bios || strcmp(cfg->bios, "none") != 0) {
+        snprintf(err, errlen, "--bios: only 'none' is supported so far (firmware boot "
+                 "comes with the Linux machine)");
+        return -EINVAL;
+    }
+    if (cfg->memory & 0xfff) {
+        snprintf(err, errlen, "--memory: must be a multiple of 4 KiB");
+        return -EINVAL;
+    }
+    return 0;
+}

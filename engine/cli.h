@@ -1,0 +1,30 @@
+/* Command-line parsing for `glassbox run`, kept apart from main() so the
+ * unit tests can drive it. */
+#ifndef GB_CLI_H
+#define GB_CLI_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct run_config {
+    const char *bios;           /* "none" or a firmware path (NULL: default) */
+    const char *kernel;
+    uint64_t memory;            /* bytes */
+    uint64_t max_insns;         /* 0 = unlimited */
+    int trace;
+};
+
+#define GB_DEFAULT_MEMORY (128ull << 20)
+#define GB_MAX_MEMORY (64ull << 30)
+
+/* Parse a size: plain numbers are MiB (like QEMU's -m); K, M, G, T
+ * suffixes (optionally followed by B or iB). 0 or -EINVAL. */
+int cli_parse_size(const char *s, uint64_t *out);
+/* Parse a non-negative integer with an optional k/M/G multiplier. */
+int cli_parse_count(const char *s, uint64_t *out);
+/* Parse `run` options (argv[0] is "run"). 0 on success; -EINVAL with a
+ * one-line message in err on a usage error; 1 when --help was printed. */
+int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size_t errlen);
+void cli_usage_run(void *stream);
+
+#endif

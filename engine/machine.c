@@ -1,0 +1,271 @@
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "clint.h"
+#include "machine.h"
+#include "rv_trace.h"
+#include "sifive_test.h"
+#include "uart16550.h"
+
+#define RUN_SLICE 16384     /* instructions between timer polls */
+#define KERNEL_MAX (1ull << 30)
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* mtime: a 10 MHz timebase since the machine started */
+static uint64_t mtime_now(void *opaque)
+{
+    struct machine *m = opaque;
+    return (now_ns() - m->t0_ns) / 100;
+}
+
+static uint64_t env_time(void *opaque)
+{
+    struct machine *m = opaque;
+    return clint_mtime(m->clint);
+}
+
+static void env_poll_timer(void *opaque, unsigned hart)
+{
+    struct machine *m = opaque;
+    clint_poll(m->clint, hart);
+}
+
+static uint64_t env_next_timer(void *opaque, unsigned hart)
+{
+    struct machine *m = opaque;
+    return clint_mtimecmp(m->clint, hart);
+}
+
+static void finish(struct machine *m, int code)
+{
+    m->finished = 1;
+    m->exit_code = code;
+    rv_hart_request(m->hart, RV_REQ_EXIT);
+}
+
+static void on_test_finish(void *opaque, enum sifive_test_kind kind, int code)
+{
+    struct machine *m = opaque;
+
+    if (kind == SIFIVE_TEST_RESET) {
+        m->reset_requested = 1;
+        rv_hart_request(m->hart, RV_REQ_EXIT);
+        return;
+    }
+    finish(m, kind == SIFIVE_TEST_PASS ? 0 : code);
+}
+
+/* HTIF as Spike does it: 1 = pass, (n << 1) | 1 = fail with n; device 1
+ * command 1 prints the low byte; the host then clears tohost. */
+static void env_htif_write(void *opaque, uint64_t val)
+{
+    struct machine *m = opaque;
+    uint8_t *p = m->ram + (m->info.tohost - VIRT_DRAM_BASE);
+    unsigned dev = (unsigned)(val >> 56), cmd = (unsigned)((val >> 48) & 0xff);
+
+    if (val == 0)
+        return;
+    if (dev == 0 && cmd == 0 && (val & 1)) {
+        uint64_t code = (val & 0xffffffffffffull) >> 1;
+        finish(m, code > 255 ? 255 : (int)code);
+        return;
+    }
+    if (dev == 1 && cmd == 1) {
+        char c = (char)(val & 0xff);
+        ssize_t r = write(m->out_fd, &c, 1);
+        (void)r;
+    }
+    memset(p, 0, 8);
+}
+
+static void irq_msip_set(void *opaque, unsigned n, int level)
+{
+    (void)n;
+    rv_hart_set_irq(opaque, RV_IRQ_MSI, level);
+}
+
+static void irq_mtip_set(void *opaque, unsigned n, int level)
+{
+    (void)n;
+    rv_hart_set_irq(opaque, RV_IRQ_MTI, level);
+}
+
+static int load_kernel(struct machine *m, char *err, size_t errlen)
+{
+    char lerr[256];
+    int r;
+
+    load_info_free(&m->info);
+    memset(&m->info, 0, sizeof(m->info));
+    r = loader_load(m->kernel_data, m->kernel_len, VIRT_DRAM_BASE, VIRT_DRAM_BASE,
+                    m->ram_size, m->ram, &m->info, lerr, sizeof(lerr));
+    if (r < 0) {
+        snprintf(err, errlen, "kernel '%s': %s", m->cfg.kernel, lerr);
+        return r;
+    }
+    return 0;
+}
+
+static void reset_harts(struct machine *m)
+{
+    rv_hart_reset(m->hart, m->info.entry);
+    m->hart->x[10] = m->hart->mhartid;     /* a0 = hart id */
+    m->hart->x[11] = 0;                    /* a1 = DTB (none yet) */
+    rv_bc_flush(m->hart);
+}
+
+int machine_init(struct machine *m, const struct run_config *cfg, char *err, size_t errlen)
+{
+    struct rv_env env;
+    struct irq_line msip, mtip;
+    int r;
+
+    memset(m, 0, sizeof(*m));
+    m->cfg = *cfg;
+    m->out_fd = STDOUT_FILENO;
+    m->t0_ns = now_ns();
+
+    r = loader_read_file(cfg->kernel, &m->kernel_data, &m->kernel_len, KERNEL_MAX, err, errlen);
+    if (r < 0)
+        return r;
+
+    m->ram_size = cfg->memory;
+    m->ram = mmap(NULL, m->ram_size, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m->ram == MAP_FAILED) {
+        m->ram = NULL;
+        snprintf(err, errlen, "cannot map %" PRIu64 " MiB of guest RAM: %s",
+                 m->ram_size >> 20, strerror(errno));
+        return -ENOMEM;
+    }
+    r = load_kernel(m, err, errlen);
+    if (r < 0)
+        return r;
+
+    m->hart = aligned_alloc(64, (sizeof(struct rv_hart) + 63) & ~(size_t)63);
+    m->bc = rv_bc_new(VIRT_DRAM_BASE, m->ram_size);
+    if (!m->hart || !m->bc) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    memset(m->hart, 0, sizeof(*m->hart));
+
+    bus_init(&m->bus);
+    msip = (struct irq_line){ irq_msip_set, m->hart, 0 };
+    mtip = (struct irq_line){ irq_mtip_set, m->hart, 0 };
+    m->clint = clint_new(1, mtime_now, m, &msip, &mtip);
+    /* no input and no PLIC on the bare-metal machine yet */
+    m->uart = uart16550_new(-1, m->out_fd, (struct irq_line){ NULL, NULL, 0 });
+    m->test = sifive_test_new(on_test_finish, m);
+    if (!m->clint || !m->uart || !m->test) {
+        snprintf(err, errlen, "cannot create devices");
+        return -ENOMEM;
+    }
+    if (bus_map(&m->bus, VIRT_TEST_BASE, 0x1000, &sifive_test_ops, m->test, "test") < 0 ||
+        bus_map(&m->bus, VIRT_CLINT_BASE, 0x10000, &clint_ops, m->clint, "clint") < 0 ||
+        bus_map(&m->bus, VIRT_UART0_BASE, 0x100, &uart16550_ops, m->uart, "uart0") < 0) {
+        snprintf(err, errlen, "device map overlap");
+        return -EEXIST;
+    }
+
+    memset(&env, 0, sizeof(env));
+    env.ram = m->ram;
+    env.ram_base = VIRT_DRAM_BASE;
+    env.ram_size = m->ram_size;
+    env.bus = &m->bus;
+    env.get_time = env_time;
+    env.poll_timer = env_poll_timer;
+    env.next_timer = env_next_timer;
+    env.opaque = m;
+    if (m->info.has_tohost) {
+        env.tohost = m->info.tohost;
+        env.fromhost = m->info.fromhost;
+        env.htif_write = env_htif_write;
+    }
+    r = rv_hart_init(m->hart, 0, &env);
+    if (r < 0) {
+        snprintf(err, errlen, "cannot create hart: %s", strerror(-r));
+        return r;
+    }
+    m->hart->bc = m->bc;
+    if (cfg->trace) {
+        m->hart->trace = rv_tracer_new(stderr);
+        if (!m->hart->trace) {
+            snprintf(err, errlen, "out of memory");
+            return -ENOMEM;
+        }
+    }
+    reset_harts(m);
+    return 0;
+}
+
+int machine_run(struct machine *m, char *err, size_t errlen)
+{
+    struct rv_hart *h = m->hart;
+
+    for (;;) {
+        uint64_t slice = RUN_SLICE;
+        enum rv_exit e;
+
+        if (m->cfg.max_insns) {
+            if (h->instret >= m->cfg.max_insns) {
+                snprintf(err, errlen, "guest did not finish within %" PRIu64
+                         " instructions (--max-insns): stopped at pc 0x%" PRIx64 " in %s-mode",
+                         m->cfg.max_insns, h->pc,
+                         h->priv == RV_PRIV_M ? "M" : h->priv == RV_PRIV_S ? "S" : "U");
+                return 1;
+            }
+            if (m->cfg.max_insns - h->instret < slice)
+                slice = m->cfg.max_insns - h->instret;
+        }
+        clint_poll(m->clint, 0);
+        e = rv_hart_run(h, slice);
+        if (e == RV_EXIT_FATAL) {
+            snprintf(err, errlen, "guest stopped: %s", h->fatal_msg);
+            return 1;
+        }
+        if (m->reset_requested) {
+            m->reset_requested = 0;
+            if (load_kernel(m, err, errlen) < 0)
+                return 1;
+            reset_harts(m);
+            continue;
+        }
+        if (m->finished)
+            return m->exit_code;
+    }
+}
+
+void machine_destroy(struct machine *m)
+{
+    if (m->hart) {
+        rv_tracer_finish(m->hart);
+        rv_tracer_free(m->hart->trace);
+        rv_hart_destroy(m->hart);
+        free(m->hart);
+    }
+    rv_bc_free(m->bc);
+    if (m->uart)
+        uart16550_free(m->uart);
+    if (m->clint)
+        clint_free(m->clint);
+    if (m->test)
+        sifive_test_free(m->test);
+    if (m->ram)
+        munmap(m->ram, m->ram_size);
+    load_info_free(&m->info);
+    free(m->kernel_data);
+    memset(m, 0, sizeof(*m));
+}

@@ -1,0 +1,50 @@
+/* The riscv64 `virt` machine: RAM, bus, devices and harts assembled from a
+ * run_config, and the loop that runs them. */
+#ifndef GB_MACHINE_H
+#define GB_MACHINE_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cli.h"
+#include "glassbox/bus.h"
+#include "loader.h"
+#include "rv_cpu.h"
+
+/* QEMU virt memory map */
+#define VIRT_TEST_BASE   0x100000ull
+#define VIRT_CLINT_BASE  0x2000000ull
+#define VIRT_UART0_BASE  0x10000000ull
+#define VIRT_DRAM_BASE   0x80000000ull
+
+struct clint;
+struct uart16550;
+struct sifive_test;
+
+struct machine {
+    struct run_config cfg;
+    uint8_t *ram;
+    uint64_t ram_size;
+    struct bus bus;
+    struct clint *clint;
+    struct uart16550 *uart;
+    struct sifive_test *test;
+    struct rv_hart *hart;
+    struct rv_block_cache *bc;
+    struct load_info info;
+    uint8_t *kernel_data;
+    size_t kernel_len;
+    uint64_t t0_ns;             /* mtime epoch */
+    int out_fd;
+    /* set by the finisher or HTIF */
+    int finished, exit_code, reset_requested;
+};
+
+/* Build the machine; 0 or -errno with a one-line reason in err. */
+int machine_init(struct machine *m, const struct run_config *cfg, char *err, size_t errlen);
+/* Run until the guest finishes. Returns the process exit status (guest's
+ * code, or 1 with a diagnostic in err). */
+int machine_run(struct machine *m, char *err, size_t errlen);
+void machine_destroy(struct machine *m);
+
+#endif

@@ -1,0 +1,66 @@
+/* glassbox: command-line entry. Only main prints and exits; everything
+ * below returns errors (DESIGN.md, Conventions). Exit status: the guest's
+ * own code, 1 for runtime errors, 2 for usage errors. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+#include "machine.h"
+
+static void usage(FILE *f)
+{
+    fputs("usage: glassbox COMMAND [options]\n"
+          "commands:\n"
+          "  run        run a guest (glassbox run --help)\n"
+          "options:\n"
+          "  -h, --help     this help\n"
+          "  -V, --version  print the version\n", f);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    struct run_config cfg;
+    struct machine m;
+    char err[512];
+    int r;
+
+    r = cli_parse_run(argc, argv, &cfg, err, sizeof(err));
+    if (r == 1)
+        return 0;
+    if (r < 0) {
+        fprintf(stderr, "glassbox: %s\n", err);
+        return 2;
+    }
+    if (machine_init(&m, &cfg, err, sizeof(err)) < 0) {
+        fprintf(stderr, "glassbox: %s\n", err);
+        machine_destroy(&m);
+        return 1;
+    }
+    err[0] = 0;
+    r = machine_run(&m, err, sizeof(err));
+    machine_destroy(&m);
+    if (err[0])
+        fprintf(stderr, "glassbox: %s\n", err);
+    return r;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+        printf("glassbox %s\n", PACKAGE_VERSION);
+        return 0;
+    }
+    if (!strcmp(argv[1], "run"))
+        return cmd_run(argc - 1, argv + 1);
+    fprintf(stderr, "glassbox: unknown command '%s' (try glassbox --help)\n", argv[1]);
+    return 2;
+}

@@ -1,0 +1,220 @@
+/* Block cache: guest basic blocks decoded once into predecoded arrays,
+ * found by guest-physical address. Pages that hold decoded code lose their
+ * fast store-TLB entries, so the first store into such a page reaches
+ * rv_store_slow(), which drops the page's blocks (self-modifying code). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rv_cpu.h"
+#include "rv_helpers.h"
+
+#define BC_HASH_BITS 15
+#define BC_HASH_SIZE (1u << BC_HASH_BITS)
+#define BC_ARENA_SIZE (32u << 20)
+#define BC_MAX_INSNS 128
+
+struct rv_block_cache {
+    uint8_t *arena;
+    size_t used;
+    struct rv_block *hash[BC_HASH_SIZE];
+    struct rv_block **page_head;    /* per RAM page: its blocks */
+    uint64_t ram_base, ram_size;
+    uint64_t flushes;
+};
+
+struct rv_block_cache *rv_bc_new(uint64_t ram_base, uint64_t ram_size)
+{
+    struct rv_block_cache *bc = calloc(1, sizeof(*bc));
+
+    if (!bc)
+        return NULL;
+    bc->arena = malloc(BC_ARENA_SIZE);
+    bc->page_head = calloc(ram_size >> RV_PAGE_SHIFT, sizeof(*bc->page_head));
+    if (!bc->arena || !bc->page_head) {
+        rv_bc_free(bc);
+        return NULL;
+    }
+    bc->ram_base = ram_base;
+    bc->ram_size = ram_size;
+    return bc;
+}
+
+void rv_bc_free(struct rv_block_cache *bc)
+{
+    if (!bc)
+        return;
+    free(bc->arena);
+    free(bc->page_head);
+    free(bc);
+}
+
+static inline unsigned bc_hash(uint64_t pa)
+{
+    return (unsigned)((pa >> 1) ^ (pa >> (1 + BC_HASH_BITS))) & (BC_HASH_SIZE - 1);
+}
+
+void rv_bc_flush(struct rv_hart *h)
+{
+    struct rv_block_cache *bc = h->bc;
+
+    bc->used = 0;
+    memset(bc->hash, 0, sizeof(bc->hash));
+    memset(bc->page_head, 0, (bc->ram_size >> RV_PAGE_SHIFT) * sizeof(*bc->page_head));
+    memset(h->jcache, 0, sizeof(h->jcache));
+    bc->flushes++;
+    h->ctr.block_invalidations++;
+}
+
+int rv_bc_page_has_code(struct rv_hart *h, uint64_t pa)
+{
+    struct rv_block_cache *bc = h->bc;
+    uint64_t off = pa - bc->ram_base;
+
+    return off < bc->ram_size && bc->page_head[off >> RV_PAGE_SHIFT] != NULL;
+}
+
+static void unlink_hash(struct rv_block_cache *bc, struct rv_block *b)
+{
+    struct rv_block **pp = &bc->hash[bc_hash(b->paddr)];
+
+    while (*pp && *pp != b)
+        pp = &(*pp)->hash_next;
+    if (*pp)
+        *pp = b->hash_next;
+}
+
+int rv_bc_invalidate(struct rv_hart *h, uint64_t pa, uint64_t len)
+{
+    struct rv_block_cache *bc = h->bc;
+    int dropped = 0;
+
+    if (!bc || len == 0)
+        return 0;
+    for (uint64_t p = pa & RV_PAGE_MASK; p < pa + len; p += RV_PAGE_SIZE) {
+        uint64_t off = p - bc->ram_base;
+        struct rv_block *b;
+        if (off >= bc->ram_size)
+            continue;
+        for (b = bc->page_head[off >> RV_PAGE_SHIFT]; b; b = b->page_next) {
+            /* jump-cache entries see valid == 0 and miss; the memory stays
+             * until the next full flush, so a running block is safe */
+            b->valid = 0;
+            unlink_hash(bc, b);
+            h->ctr.block_invalidations++;
+            dropped = 1;
+        }
+        bc->page_head[off >> RV_PAGE_SHIFT] = NULL;
+    }
+    return dropped;
+}
+
+/* Decode at most max instructions from host memory p (guest-physical pa,
+ * page_left bytes to the end of the page) into b. Returns the count; 0
+ * means the first instruction straddles the page end. */
+static unsigned decode_block(struct rv_block *b, const uint8_t *p, uint64_t page_left,
+                             unsigned max)
+{
+    unsigned n = 0, off = 0;
+
+    while (n < max) {
+        struct rv_insn *in = &b->insns[n];
+        uint32_t raw;
+        if (page_left - off < 2)
+            break;
+        raw = (uint32_t)p[off] | ((uint32_t)p[off + 1] << 8);
+        if ((raw & 3) == 3) {
+            if (page_left - off < 4)
+                break;
+            raw |= ((uint32_t)p[off + 2] << 16) | ((uint32_t)p[off + 3] << 24);
+        }
+        rv_decode(raw, in);
+        in->off = (uint16_t)off;
+        off += in->len;
+        n++;
+        if (rv_op_ends_block(in->op))
+            return n;
+    }
+    b->bytes = (uint16_t)off;
+    /* fell off the end (page or size limit): continue at the next pc */
+    memset(&b->insns[n], 0, sizeof(b->insns[n]));
+    b->insns[n].op = RV_OP_END;
+    b->insns[n].off = (uint16_t)off;
+    return n;
+}
+
+/* An instruction whose halves lie on two pages: decode it afresh every
+ * time into the hart's scratch block, which is never cached. */
+static struct rv_block *straddling_block(struct rv_hart *h, uint64_t pa)
+{
+    struct rv_block *b = h->scratch;
+    uint64_t pa2;
+    const uint8_t *lo, *hi;
+    uint32_t raw;
+
+    lo = rv_ram_ptr(h, pa, 2);
+    if (rv_fetch_xlate(h, h->pc + 2, &pa2))
+        return NULL;
+    hi = rv_ram_ptr(h, pa2, 2);
+    if (!lo || !hi)
+        return NULL;
+    raw = (uint32_t)lo[0] | ((uint32_t)lo[1] << 8) | ((uint32_t)hi[0] << 16) |
+          ((uint32_t)hi[1] << 24);
+    memset(b, 0, sizeof(*b));
+    rv_decode(raw, &b->insns[0]);
+    b->paddr = pa;
+    b->n = 1;
+    b->valid = 1;
+    b->cached = 0;
+    b->insns[1].op = RV_OP_END;
+    b->insns[1].off = 4;
+    b->bytes = 4;
+    return b;
+}
+
+struct rv_block *rv_block_get(struct rv_hart *h)
+{
+    struct rv_block_cache *bc = h->bc;
+    uint64_t pa, off;
+    struct rv_block *b;
+    unsigned n, max;
+    size_t need;
+    const uint8_t *p;
+
+    if (rv_fetch_xlate(h, h->pc, &pa))
+        return NULL;
+    for (b = bc->hash[bc_hash(pa)]; b; b = b->hash_next)
+        if (b->paddr == pa && b->valid)
+            return b;
+
+    h->ctr.block_misses++;
+    max = h->trace ? 1 : BC_MAX_INSNS;
+    need = sizeof(struct rv_block) + (max + 1) * sizeof(struct rv_insn);
+    if (bc->used + need > BC_ARENA_SIZE)
+        rv_bc_flush(h);
+    b = (struct rv_block *)(bc->arena + bc->used);
+    p = rv_ram_ptr(h, pa, 2);
+    n = decode_block(b, p, RV_PAGE_SIZE - (pa & ~RV_PAGE_MASK), max);
+    if (n == 0)
+        return straddling_block(h, pa);
+    if (rv_op_ends_block(b->insns[n - 1].op))
+        b->bytes = (uint16_t)(b->insns[n - 1].off + b->insns[n - 1].len);
+    b->paddr = pa;
+    b->n = n;
+    b->exec_count = 0;
+    b->valid = 1;
+    b->cached = 1;
+    bc->used += sizeof(struct rv_block) + (n + 1) * sizeof(struct rv_insn);
+    bc->used = (bc->used + 15) & ~(size_t)15;
+    b->hash_next = bc->hash[bc_hash(pa)];
+    bc->hash[bc_hash(pa)] = b;
+    off = (pa - bc->ram_base) >> RV_PAGE_SHIFT;
+    if (!bc->page_head[off]) {
+        /* first code in this page: stores into it must now go slow */
+        rv_tlb_flush_store(h);
+    }
+    b->page_next = bc->page_head[off];
+    bc->page_head[off] = b;
+    h->ctr.blocks_decoded++;
+    return b;
+}

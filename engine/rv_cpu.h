@@ -1,0 +1,265 @@
+/* The RISC-V 64 hart: architectural state, software TLB, block cache and
+ * the counters the console shows. One struct rv_hart per hart, touched
+ * only by that hart's own thread (except the atomic mip and the request
+ * word, which other threads and devices set). */
+#ifndef RV_CPU_H
+#define RV_CPU_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "glassbox/bus.h"
+#include "rv_insn.h"
+
+enum rv_priv { RV_PRIV_U = 0, RV_PRIV_S = 1, RV_PRIV_M = 3 };
+
+/* Exception causes (mcause with interrupt bit clear). */
+enum rv_exc {
+    RV_EXC_INSN_MISALIGNED = 0, RV_EXC_INSN_ACCESS = 1, RV_EXC_ILLEGAL = 2,
+    RV_EXC_BREAKPOINT = 3, RV_EXC_LOAD_MISALIGNED = 4, RV_EXC_LOAD_ACCESS = 5,
+    RV_EXC_STORE_MISALIGNED = 6, RV_EXC_STORE_ACCESS = 7, RV_EXC_ECALL_U = 8,
+    RV_EXC_ECALL_S = 9, RV_EXC_ECALL_M = 11, RV_EXC_INSN_PAGE = 12,
+    RV_EXC_LOAD_PAGE = 13, RV_EXC_STORE_PAGE = 15,
+};
+
+/* Interrupt numbers (bit positions in mip/mie). */
+enum rv_irq {
+    RV_IRQ_SSI = 1, RV_IRQ_MSI = 3, RV_IRQ_STI = 5, RV_IRQ_MTI = 7,
+    RV_IRQ_SEI = 9, RV_IRQ_MEI = 11,
+};
+
+/* mstatus fields */
+#define MSTATUS_SIE   (1ull << 1)
+#define MSTATUS_MIE   (1ull << 3)
+#define MSTATUS_SPIE  (1ull << 5)
+#define MSTATUS_UBE   (1ull << 6)
+#define MSTATUS_MPIE  (1ull << 7)
+#define MSTATUS_SPP   (1ull << 8)
+#define MSTATUS_VS    (3ull << 9)
+#define MSTATUS_MPP   (3ull << 11)
+#define MSTATUS_FS    (3ull << 13)
+#define MSTATUS_XS    (3ull << 15)
+#define MSTATUS_MPRV  (1ull << 17)
+#define MSTATUS_SUM   (1ull << 18)
+#define MSTATUS_MXR   (1ull << 19)
+#define MSTATUS_TVM   (1ull << 20)
+#define MSTATUS_TW    (1ull << 21)
+#define MSTATUS_TSR   (1ull << 22)
+#define MSTATUS_UXL   (3ull << 32)
+#define MSTATUS_SXL   (3ull << 34)
+#define MSTATUS_SBE   (1ull << 36)
+#define MSTATUS_MBE   (1ull << 37)
+#define MSTATUS_SD    (1ull << 63)
+#define MSTATUS_FS_SHIFT 13
+
+/* Access kinds; also index the TLB arrays. */
+enum rv_access { RV_ACC_FETCH = 0, RV_ACC_LOAD = 1, RV_ACC_STORE = 2 };
+
+/* Software TLB. Direct-mapped; a hit is one compare and one add. The tag
+ * is the page's virtual address; comparing it with (va & (PAGE_MASK |
+ * (size-1))) also sends misaligned accesses to the slow path. */
+#define RV_TLB_BITS 8
+#define RV_TLB_SIZE (1u << RV_TLB_BITS)
+#define RV_PAGE_SHIFT 12
+#define RV_PAGE_SIZE (1ull << RV_PAGE_SHIFT)
+#define RV_PAGE_MASK (~(RV_PAGE_SIZE - 1))
+#define RV_TLB_INVALID (~0ull)
+
+struct rv_tlb_entry {
+    uint64_t tag;
+    uintptr_t addend;   /* host address = guest virtual + addend */
+};
+
+/* Data TLBs are kept per "MMU index" so that privilege changes (every
+ * syscall) and SUM toggles (every copy_to_user) need no flush. */
+enum rv_mmu_idx { RV_MMU_U = 0, RV_MMU_S = 1, RV_MMU_S_SUM = 2, RV_MMU_M = 3, RV_MMU_COUNT };
+
+/* Per-hart counters, written only by the hart's thread; the stats
+ * region (observability issue) maps these fields out. */
+struct rv_counters {
+    uint64_t itlb_lookups, itlb_misses, itlb_flushes;
+    uint64_t dtlb_lookups, dtlb_misses, dtlb_flushes;
+    uint64_t page_walks;
+    uint64_t block_lookups, block_hits, block_misses, block_invalidations, blocks_decoded;
+    uint64_t exceptions[16];
+    uint64_t interrupts[16];
+    uint64_t wfi_count, wfi_ns;
+    uint64_t insns_by_priv[4];
+};
+
+/* A decoded basic block, cached by guest-physical address. */
+struct rv_block {
+    uint64_t paddr;
+    struct rv_block *hash_next;     /* block cache bucket chain */
+    struct rv_block *page_next;     /* blocks of the same physical page */
+    uint64_t exec_count;            /* tier-0 hotness */
+    uint32_t n;                     /* instructions */
+    uint16_t bytes;                 /* guest bytes covered */
+    uint8_t valid;                  /* cleared when invalidated */
+    uint8_t cached;                 /* 0 for the per-hart scratch block */
+    struct rv_insn insns[];
+};
+
+/* Jump cache: direct-mapped virtual pc -> block, validated by priv. */
+#define RV_JCACHE_BITS 12
+#define RV_JCACHE_SIZE (1u << RV_JCACHE_BITS)
+struct rv_jcache_entry {
+    uint64_t vpc;
+    struct rv_block *blk;
+    uint8_t priv;
+};
+
+struct rv_block_cache;
+
+/* Hooks the machine gives the hart: time, guest RAM, bus, the CLINT poll. */
+struct rv_env {
+    uint8_t *ram;               /* host mapping of guest RAM */
+    uint64_t ram_base, ram_size;
+    struct bus *bus;
+    uint64_t (*get_time)(void *opaque);         /* mtime, 10 MHz */
+    void (*poll_timer)(void *opaque, unsigned hart);
+    uint64_t (*next_timer)(void *opaque, unsigned hart); /* mtimecmp */
+    void *opaque;
+    /* HTIF: guest-physical address of tohost, 0 when absent; htif_write
+     * gets each value the guest stores there */
+    uint64_t tohost, fromhost;
+    void (*htif_write)(void *opaque, uint64_t val);
+};
+
+/* Why rv_hart_run() returned. */
+enum rv_exit {
+    RV_EXIT_BUDGET = 0,     /* instruction budget used up */
+    RV_EXIT_REQUEST,        /* another thread or a device asked (see req) */
+    RV_EXIT_FATAL,          /* guest cannot continue: see fatal_msg */
+};
+
+/* Bits of rv_hart.req: asynchronous requests checked at block boundaries. */
+#define RV_REQ_EXIT   1u    /* leave rv_hart_run (finisher, HTIF, lifecycle) */
+#define RV_REQ_CHECK  2u    /* re-evaluate interrupts now */
+
+struct rv_hart {
+    /* hot state first */
+    uint64_t x[33];             /* x[32] is the rd=x0 sink */
+    uint64_t pc;
+    uint64_t f[32];
+    uint64_t instret;           /* retired instructions (minstret) */
+    uint8_t priv;
+    uint8_t mmu_idx_data;       /* effective data MMU index (MPRV, SUM) */
+    uint8_t fs_off;             /* mstatus.FS == Off: FP is illegal */
+    _Atomic uint64_t mip;       /* devices set MTIP/MSIP/MEIP/SEIP here */
+    _Atomic uint32_t req;
+
+    struct rv_tlb_entry tlb_load[RV_MMU_COUNT][RV_TLB_SIZE];
+    struct rv_tlb_entry tlb_store[RV_MMU_COUNT][RV_TLB_SIZE];
+    struct rv_tlb_entry tlb_fetch[RV_MMU_COUNT][RV_TLB_SIZE];
+    struct rv_jcache_entry jcache[RV_JCACHE_SIZE];
+
+    /* CSRs */
+    uint64_t mstatus, misa, medeleg, mideleg, mie, mtvec, mscratch, mepc, mcause, mtval;
+    uint64_t mcounteren, mcountinhibit, menvcfg, mcycle_off;
+    uint64_t stvec, sscratch, sepc, scause, stval, scounteren, senvcfg, satp;
+    uint64_t mip_sw;            /* software-written SEIP (ORed with the PLIC's) */
+    uint32_t fflags, frm;
+    uint64_t mhartid;
+    uint8_t pmpcfg[16];
+    uint64_t pmpaddr[16];
+
+    /* LR/SC reservation: guest-physical address (or ~0) and the value LR
+     * read, which SC compares-and-swaps against */
+    uint64_t resv_addr, resv_val;
+    /* a superpage translation may sit in the TLB */
+    uint8_t tlb_super;
+
+    struct rv_counters ctr;
+    struct rv_env env;
+    struct rv_block_cache *bc;
+
+    /* trace output (NULL = off) */
+    void *trace;
+    /* fatal diagnostic when RV_EXIT_FATAL */
+    char fatal_msg[256];
+    /* set when a trap's handler address cannot be fetched */
+    int fatal;
+
+    /* scratch block for instructions that straddle a page boundary */
+    struct rv_block *scratch;
+
+    /* WFI sleeps here; rv_hart_kick() wakes it */
+    pthread_mutex_t idle_lock;
+    pthread_cond_t idle_cond;
+};
+
+/* --- lifecycle ------------------------------------------------------- */
+int rv_hart_init(struct rv_hart *h, unsigned hartid, const struct rv_env *env);
+void rv_hart_destroy(struct rv_hart *h);
+void rv_hart_reset(struct rv_hart *h, uint64_t pc);
+/* Run until budget instructions retired, a request, or a fatal stop. */
+enum rv_exit rv_hart_run(struct rv_hart *h, uint64_t budget);
+/* Thread-safe: post asynchronous request bits. */
+void rv_hart_request(struct rv_hart *h, uint32_t bits);
+/* Thread-safe: wake the hart if it sleeps in WFI. */
+void rv_hart_kick(struct rv_hart *h);
+struct timespec;
+void rv_hart_idle_wait(struct rv_hart *h, const struct timespec *rel);
+const char *rv_cause_name(uint64_t cause);
+/* Thread-safe: set or clear one mip bit from a device (irq_line target). */
+void rv_hart_set_irq(void *hart, unsigned irq, int level);
+
+/* --- semantic helpers shared by the interpreter and the JIT ---------- */
+/* All return 0 to continue with the next instruction, or nonzero when the
+ * hart's pc has been redirected (a trap was taken or the block must end);
+ * the caller then re-dispatches from h->pc. */
+void rv_raise(struct rv_hart *h, uint64_t cause, uint64_t tval);
+int rv_check_interrupts(struct rv_hart *h);
+int rv_csr_op(struct rv_hart *h, const struct rv_insn *in);
+int rv_csr_read(struct rv_hart *h, unsigned csr, uint64_t *val);   /* -1 illegal */
+int rv_csr_write(struct rv_hart *h, unsigned csr, uint64_t val);   /* -1 illegal */
+int rv_exec_system(struct rv_hart *h, const struct rv_insn *in);
+int rv_exec_fp(struct rv_hart *h, const struct rv_insn *in);
+int rv_exec_amo(struct rv_hart *h, const struct rv_insn *in);
+void rv_update_mmu_idx(struct rv_hart *h);
+
+/* Memory slow paths (TLB miss, MMIO, misaligned, faults). On fault they
+ * raise the exception and return nonzero. */
+int rv_load_slow(struct rv_hart *h, uint64_t va, unsigned size, uint64_t *val);
+int rv_store_slow(struct rv_hart *h, uint64_t va, unsigned size, uint64_t val);
+
+/* --- MMU ---------------------------------------------------------------- */
+/* Translate va for the access at the given privilege (already MPRV-
+ * adjusted); on success *pa is set and 0 returned, else the exception
+ * cause to raise. */
+int rv_translate(struct rv_hart *h, uint64_t va, enum rv_access acc, unsigned priv, uint64_t *pa);
+void rv_tlb_flush_all(struct rv_hart *h);
+void rv_tlb_flush_page(struct rv_hart *h, uint64_t va);
+void rv_tlb_flush_store(struct rv_hart *h);
+/* Host pointer for guest-physical RAM [pa, pa+len), or NULL. */
+static inline uint8_t *rv_ram_ptr(const struct rv_hart *h, uint64_t pa, uint64_t len)
+{
+    uint64_t off = pa - h->env.ram_base;
+    if (pa < h->env.ram_base || off >= h->env.ram_size || len > h->env.ram_size - off)
+        return NULL;
+    return h->env.ram + off;
+}
+int rv_fetch_xlate(struct rv_hart *h, uint64_t va, uint64_t *pa);
+/* Privilege used for data accesses (MPRV applies MPP in M-mode). */
+unsigned rv_data_priv(const struct rv_hart *h);
+
+/* --- block cache ------------------------------------------------------ */
+struct rv_block_cache *rv_bc_new(uint64_t ram_base, uint64_t ram_size);
+void rv_bc_free(struct rv_block_cache *bc);
+/* Look up or decode the block at the hart's pc. Returns NULL when a trap
+ * was raised (fetch fault); the hart's pc then points at the handler. */
+struct rv_block *rv_block_get(struct rv_hart *h);
+void rv_bc_flush(struct rv_hart *h);
+/* Called on a store (CPU or DMA) into guest-physical [pa, pa+len): drops
+ * blocks decoded from those pages. Returns nonzero if any were dropped. */
+int rv_bc_invalidate(struct rv_hart *h, uint64_t pa, uint64_t len);
+int rv_bc_page_has_code(struct rv_hart *h, uint64_t pa);
+
+/* --- trace ------------------------------------------------------------- */
+void rv_trace_insn(struct rv_hart *h, uint64_t pc, const struct rv_insn *in);
+
+#endif

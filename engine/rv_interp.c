@@ -1,0 +1,310 @@
+/* Tier 0: the interpreter. Runs predecoded blocks with computed-goto
+ * dispatch; checks requests, interrupts and the budget only at block
+ * boundaries; RAM accesses hit the software TLB inline and everything
+ * else (misses, MMIO, faults, CSRs, FP, AMOs) goes to shared helpers. */
+#include <string.h>
+
+#include "rv_cpu.h"
+#define likely(x) __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+
+#include "rv_helpers.h"
+
+static inline struct rv_block *jcache_lookup(struct rv_hart *h)
+{
+    struct rv_jcache_entry *e = &h->jcache[(h->pc >> 1) & (RV_JCACHE_SIZE - 1)];
+
+    h->ctr.block_lookups++;
+    struct rv_block *b;
+
+    if (likely(e->vpc == h->pc && e->priv == h->priv && e->blk && e->blk->valid)) {
+        h->ctr.block_hits++;
+        return e->blk;
+    }
+    b = rv_block_get(h);
+    if (b && b->cached) {
+        e->blk = b;
+        e->vpc = h->pc;
+        e->priv = h->priv;
+    }
+    return b;
+}
+
+enum rv_exit rv_hart_run(struct rv_hart *h, uint64_t budget)
+{
+    static const void *const labels[RV_OP__COUNT] = {
+#define RV_OP_LABEL(name) [RV_OP_##name] = &&op_##name,
+        RV_OPS(RV_OP_LABEL)
+#undef RV_OP_LABEL
+    };
+    uint64_t *const x = h->x;
+    const uint64_t end = h->instret + budget;
+    const struct rv_insn *in;
+    struct rv_block *blk;
+    struct rv_tlb_entry *tlbl, *tlbs;
+    uint64_t bpc, base;
+    int r;
+
+#define DISPATCH() goto *labels[in->op]
+#define NEXT() do { in++; DISPATCH(); } while (0)
+#define IDX() ((uint64_t)(in - blk->insns))
+#define PC() (bpc + in->off)
+    /* Make h->pc / h->instret exact for a helper that may trap or read them. */
+#define SYNC() do { h->pc = PC(); h->instret = base + IDX(); } while (0)
+    /* Leave the block after this instruction retired, continuing at npc. */
+#define RETIRE_TO(npc) do { h->pc = (npc); h->instret = base + IDX() + 1; goto next_block; } while (0)
+    /* Call a helper; CONT falls through, anything else leaves the block. */
+#define HELPER(call) do { SYNC(); r = (call); if (r) goto next_block; } while (0)
+
+next_block:
+    for (;;) {
+        uint32_t req = atomic_load_explicit(&h->req, memory_order_relaxed);
+
+        if (unlikely(req)) {
+            if (req & RV_REQ_EXIT) {
+                atomic_fetch_and(&h->req, ~RV_REQ_EXIT);
+                return RV_EXIT_REQUEST;
+            }
+            atomic_fetch_and(&h->req, ~RV_REQ_CHECK);
+        }
+        if (unlikely(h->fatal))
+            return RV_EXIT_FATAL;
+        if (unlikely(h->instret >= end))
+            return RV_EXIT_BUDGET;
+        if (unlikely((atomic_load_explicit(&h->mip, memory_order_relaxed) | h->mip_sw) & h->mie)) {
+            if (rv_check_interrupts(h))
+                continue;
+        }
+        blk = jcache_lookup(h);
+        if (unlikely(!blk))
+            continue;       /* fetch fault: pc now at the handler */
+        blk->exec_count++;
+        h->ctr.insns_by_priv[h->priv] += blk->n;
+        bpc = h->pc;
+        base = h->instret;
+        tlbl = h->tlb_load[h->mmu_idx_data];
+        tlbs = h->tlb_store[h->mmu_idx_data];
+        in = blk->insns;
+        if (unlikely(h->trace))
+            rv_trace_insn(h, bpc, in);
+        DISPATCH();
+
+    op_END:
+        h->pc = PC();
+        h->instret = base + IDX();
+        continue;
+
+    op_ILLEGAL:
+        SYNC();
+        rv_raise(h, RV_EXC_ILLEGAL, (uint32_t)in->imm);
+        continue;
+
+    op_NOP:
+    op_FENCE:
+        NEXT();
+
+    op_LUI:
+    op_LI:
+        x[in->rd] = (int64_t)in->imm;
+        NEXT();
+    op_MV:
+        x[in->rd] = x[in->rs1];
+        NEXT();
+    op_AUIPC:
+        x[in->rd] = PC() + (int64_t)in->imm;
+        NEXT();
+    op_JAL: {
+        uint64_t pc = PC();
+        x[in->rd] = pc + in->len;
+        RETIRE_TO(pc + (int64_t)in->imm);
+    }
+    op_JALR: {
+        uint64_t t = (x[in->rs1] + (int64_t)in->imm) & ~1ull;
+        x[in->rd] = PC() + in->len;
+        RETIRE_TO(t);
+    }
+
+#define BRANCH(name, cond) \
+    op_##name: \
+        RETIRE_TO((cond) ? PC() + (int64_t)in->imm : PC() + in->len);
+    BRANCH(BEQ, x[in->rs1] == x[in->rs2])
+    BRANCH(BNE, x[in->rs1] != x[in->rs2])
+    BRANCH(BLT, (int64_t)x[in->rs1] < (int64_t)x[in->rs2])
+    BRANCH(BGE, (int64_t)x[in->rs1] >= (int64_t)x[in->rs2])
+    BRANCH(BLTU, x[in->rs1] < x[in->rs2])
+    BRANCH(BGEU, x[in->rs1] >= x[in->rs2])
+#undef BRANCH
+
+    /* Loads: TLB hit is one compare and one add; the tag also rejects
+     * misaligned addresses so the slow path handles them. */
+#define LOAD_INTO(dst, T, conv) do { \
+        uint64_t va = x[in->rs1] + (int64_t)in->imm; \
+        const struct rv_tlb_entry *e = &tlbl[(va >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)]; \
+        h->ctr.dtlb_lookups++; \
+        if (likely(e->tag == (va & (RV_PAGE_MASK | (sizeof(T) - 1))))) { \
+            dst = conv *(const T *)(uintptr_t)(va + e->addend); \
+        } else { \
+            uint64_t v_; \
+            SYNC(); \
+            if (rv_load_slow(h, va, sizeof(T), &v_)) \
+                continue; \
+            dst = conv (T)v_; \
+        } \
+    } while (0)
+#define LOAD(name, T, conv) \
+    op_##name: \
+        LOAD_INTO(x[in->rd], T, conv); \
+        NEXT();
+    LOAD(LB, int8_t, (int64_t))
+    LOAD(LH, int16_t, (int64_t))
+    LOAD(LW, int32_t, (int64_t))
+    LOAD(LD, uint64_t, (uint64_t))
+    LOAD(LBU, uint8_t, (uint64_t))
+    LOAD(LHU, uint16_t, (uint64_t))
+    LOAD(LWU, uint32_t, (uint64_t))
+#undef LOAD
+
+#define STORE_FROM(srcval, T) do { \
+        uint64_t va = x[in->rs1] + (int64_t)in->imm; \
+        const struct rv_tlb_entry *e = &tlbs[(va >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)]; \
+        h->ctr.dtlb_lookups++; \
+        if (likely(e->tag == (va & (RV_PAGE_MASK | (sizeof(T) - 1))))) { \
+            *(T *)(uintptr_t)(va + e->addend) = (T)(srcval); \
+        } else { \
+            SYNC(); \
+            r = rv_store_slow(h, va, sizeof(T), (srcval)); \
+            if (r == RV_TRAP) \
+                continue; \
+            if (r == RV_DONE) \
+                RETIRE_TO(PC() + in->len); \
+        } \
+    } while (0)
+#define STORE(name, T) \
+    op_##name: \
+        STORE_FROM(x[in->rs2], T); \
+        NEXT();
+    STORE(SB, uint8_t)
+    STORE(SH, uint16_t)
+    STORE(SW, uint32_t)
+    STORE(SD, uint64_t)
+#undef STORE
+
+#define ALU(name, expr) \
+    op_##name: \
+        x[in->rd] = (expr); \
+        NEXT();
+#define RS1 x[in->rs1]
+#define RS2 x[in->rs2]
+#define IMM ((uint64_t)(int64_t)in->imm)
+#define SX32(v) ((uint64_t)(int64_t)(int32_t)(v))
+    ALU(ADDI, RS1 + IMM)
+    ALU(SLTI, (int64_t)RS1 < (int64_t)IMM)
+    ALU(SLTIU, RS1 < IMM)
+    ALU(XORI, RS1 ^ IMM)
+    ALU(ORI, RS1 | IMM)
+    ALU(ANDI, RS1 & IMM)
+    ALU(SLLI, RS1 << in->imm)
+    ALU(SRLI, RS1 >> in->imm)
+    ALU(SRAI, (uint64_t)((int64_t)RS1 >> in->imm))
+    ALU(ADD, RS1 + RS2)
+    ALU(SUB, RS1 - RS2)
+    ALU(SLL, RS1 << (RS2 & 63))
+    ALU(SLT, (int64_t)RS1 < (int64_t)RS2)
+    ALU(SLTU, RS1 < RS2)
+    ALU(XOR, RS1 ^ RS2)
+    ALU(SRL, RS1 >> (RS2 & 63))
+    ALU(SRA, (uint64_t)((int64_t)RS1 >> (RS2 & 63)))
+    ALU(OR, RS1 | RS2)
+    ALU(AND, RS1 & RS2)
+    ALU(ADDIW, SX32(RS1 + IMM))
+    ALU(SLLIW, SX32((uint32_t)RS1 << in->imm))
+    ALU(SRLIW, SX32((uint32_t)RS1 >> in->imm))
+    ALU(SRAIW, SX32((int32_t)RS1 >> in->imm))
+    ALU(ADDW, SX32(RS1 + RS2))
+    ALU(SUBW, SX32(RS1 - RS2))
+    ALU(SLLW, SX32((uint32_t)RS1 << (RS2 & 31)))
+    ALU(SRLW, SX32((uint32_t)RS1 >> (RS2 & 31)))
+    ALU(SRAW, SX32((int32_t)RS1 >> (RS2 & 31)))
+    ALU(MUL, RS1 * RS2)
+    ALU(MULH, (uint64_t)(((__int128)(int64_t)RS1 * (__int128)(int64_t)RS2) >> 64))
+    ALU(MULHSU, (uint64_t)(((__int128)(int64_t)RS1 * (__int128)(unsigned __int128)RS2) >> 64))
+    ALU(MULHU, (uint64_t)(((unsigned __int128)RS1 * RS2) >> 64))
+    ALU(DIV, rv_div(RS1, RS2))
+    ALU(DIVU, RS2 ? RS1 / RS2 : ~0ull)
+    ALU(REM, rv_rem(RS1, RS2))
+    ALU(REMU, RS2 ? RS1 % RS2 : RS1)
+    ALU(MULW, SX32((uint32_t)RS1 * (uint32_t)RS2))
+    ALU(DIVW, SX32(rv_divw(RS1, RS2)))
+    ALU(DIVUW, SX32((uint32_t)RS2 ? (uint32_t)RS1 / (uint32_t)RS2 : ~0u))
+    ALU(REMW, SX32(rv_remw(RS1, RS2)))
+    ALU(REMUW, SX32((uint32_t)RS2 ? (uint32_t)RS1 % (uint32_t)RS2 : (uint32_t)RS1))
+#undef ALU
+
+    op_FLW:
+        if (unlikely(!(h->mstatus & MSTATUS_FS)))
+            goto op_ILLEGAL_RAW;
+        LOAD_INTO(h->f[in->rd], uint32_t, 0xffffffff00000000ull |);
+        rv_fs_dirty(h);
+        NEXT();
+    op_FLD:
+        if (unlikely(!(h->mstatus & MSTATUS_FS)))
+            goto op_ILLEGAL_RAW;
+        LOAD_INTO(h->f[in->rd], uint64_t, (uint64_t));
+        rv_fs_dirty(h);
+        NEXT();
+    op_FSW:
+        if (unlikely(!(h->mstatus & MSTATUS_FS)))
+            goto op_ILLEGAL_RAW;
+        STORE_FROM(h->f[in->rs2], uint32_t);
+        NEXT();
+    op_FSD:
+        if (unlikely(!(h->mstatus & MSTATUS_FS)))
+            goto op_ILLEGAL_RAW;
+        STORE_FROM(h->f[in->rs2], uint64_t);
+        NEXT();
+    op_ILLEGAL_RAW:
+        /* a legal encoding made illegal by state (FS = Off) */
+        SYNC();
+        rv_raise(h, RV_EXC_ILLEGAL, rv_fetch_raw(h, PC(), in->len));
+        continue;
+
+    op_FP_S:
+    op_FP_D:
+    op_FMA_S:
+    op_FMA_D:
+        HELPER(rv_exec_fp(h, in));
+        NEXT();
+
+    op_LR_W:
+    op_SC_W:
+    op_LR_D:
+    op_SC_D:
+    op_AMO_W:
+    op_AMO_D:
+        HELPER(rv_exec_amo(h, in));
+        NEXT();
+
+    op_FENCE_I:
+    op_ECALL:
+    op_EBREAK:
+    op_MRET:
+    op_SRET:
+    op_WFI:
+    op_SFENCE_VMA:
+        SYNC();
+        rv_exec_system(h, in);
+        continue;
+
+    op_CSRRW:
+    op_CSRRS:
+    op_CSRRC:
+    op_CSRRWI:
+    op_CSRRSI:
+    op_CSRRCI:
+        SYNC();
+        rv_csr_op(h, in);
+        continue;
+    }
+#undef DISPATCH
+#undef NEXT
+}
