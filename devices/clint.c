@@ -48,7 +48,8 @@ static void mtip_update(struct clint *c, struct clint_hart *h, bool force)
 
     pthread_mutex_lock(&h->lock);
     level = mtip_due(c, h);
-    if (force || level != atomic_load_explicit(&h->mtip, memory_order_relaxed)) {
+    if (force ||
+        level != atomic_load_explicit(&h->mtip, memory_order_relaxed)) {
         atomic_store_explicit(&h->mtip, level, memory_order_relaxed);
         irq_set(&h->mtip_line, level);
     }
@@ -63,7 +64,8 @@ void clint_poll(struct clint *c, unsigned hart)
         return;
     h = &c->harts[hart];
     /* Lock-free fast path: nothing to do while the level is unchanged. */
-    if ((int)mtip_due(c, h) == atomic_load_explicit(&h->mtip, memory_order_relaxed))
+    if ((int)mtip_due(c, h) ==
+        atomic_load_explicit(&h->mtip, memory_order_relaxed))
         return;
     mtip_update(c, h, false);
 }

@@ -50,10 +50,9 @@ const struct bus_ops sifive_test_ops = {
     .write = sifive_test_write,
 };
 
-struct sifive_test *sifive_test_new(void (*on_finish)(void *opaque,
-                                                      enum sifive_test_kind kind,
-                                                      int code),
-                                    void *opaque)
+struct sifive_test *sifive_test_new(
+    void (*on_finish)(void *opaque, enum sifive_test_kind kind, int code),
+    void *opaque)
 {
     struct sifive_test *t;
 

@@ -27,10 +27,9 @@ struct sifive_test;
 /* on_finish runs on the writing vCPU thread, inside the MMIO write; it
  * should request the lifecycle change and return. NULL on no memory or a
  * NULL callback (errno set). */
-struct sifive_test *sifive_test_new(void (*on_finish)(void *opaque,
-                                                      enum sifive_test_kind kind,
-                                                      int code),
-                                    void *opaque);
+struct sifive_test *sifive_test_new(
+    void (*on_finish)(void *opaque, enum sifive_test_kind kind, int code),
+    void *opaque);
 void sifive_test_free(struct sifive_test *test);
 
 /* opaque = the struct sifive_test */

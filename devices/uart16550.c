@@ -186,7 +186,7 @@ static uint64_t uart_read(void *opaque, uint64_t offset, unsigned size)
     struct uart16550 *u = opaque;
     uint8_t v = 0;
 
-    (void)size;                 /* byte registers; wider accesses see the byte */
+    (void)size;                 /* byte registers: wider accesses see a byte */
     if (offset > REG_SCR)
         return 0;
 

@@ -87,7 +87,8 @@ static int loader_check_args(const uint8_t *data, size_t len,
     if (!data && len)
         return loader_fail(-EINVAL, err, errlen, "no image data");
     if (!ram_host && ram_size)
-        return loader_fail(-EINVAL, err, errlen, "no host memory for guest RAM");
+        return loader_fail(-EINVAL, err, errlen,
+                           "no host memory for guest RAM");
     if (ram_size > UINT64_MAX - ram_base || ram_size > SIZE_MAX)
         return loader_fail(-EINVAL, err, errlen,
                            "guest RAM at 0x%" PRIx64 " of 0x%" PRIx64
@@ -223,7 +224,7 @@ static void loader_find_symtab(const uint8_t *data, size_t len,
     if (shoff == 0 || shentsize < LOADER_SHDR_SIZE ||
         !loader_in_file(shoff, LOADER_SHDR_SIZE, len))
         return;
-    if (shnum == 0)             /* >= SHN_LORESERVE sections: count in sh_size of 0 */
+    if (shnum == 0)     /* >= SHN_LORESERVE sections: count in sh_size of 0 */
         shnum = loader_rd64(data + shoff + 0x20);
     if (shnum > ((uint64_t)len - shoff) / shentsize)
         return;
@@ -243,6 +244,35 @@ static void loader_find_symtab(const uint8_t *data, size_t len,
     }
 }
 
+/* One symbol table entry, decoded. */
+struct loader_rawsym {
+    uint64_t name, value, size;
+    unsigned type, bind;
+};
+
+/* Decode entry i (1 <= i < nsyms) and say whether it is usable at all:
+ * defined (not SHN_UNDEF) and with a non-empty name NUL-terminated inside
+ * the string table. A name at offset o is terminated iff some NUL lies at
+ * or after o, i.e. o <= last_nul: O(1) per symbol, however long the table. */
+static int loader_sym_at(const struct loader_symtab *st, uint64_t last_nul,
+                         uint64_t i, struct loader_rawsym *r)
+{
+    const uint8_t *s = st->syms + i * st->entsize;
+
+    r->name = loader_rd32(s);
+    r->type = s[4] & 0xf;
+    r->bind = s[4] >> 4;
+    r->value = loader_rd64(s + 8);
+    r->size = loader_rd64(s + 16);
+    return r->name <= last_nul && st->str[r->name] != 0 &&
+           loader_rd16(s + 6) != SHN_UNDEF;
+}
+
+static int loader_sym_listed(const struct loader_rawsym *r)
+{
+    return r->type == STT_FUNC || r->type == STT_OBJECT;
+}
+
 /* Fill info->syms / tohost from the symbol table. Returns 0 (symbols possibly
  * absent) or -ENOMEM. */
 static int loader_read_symbols(const uint8_t *data, size_t len,
@@ -256,8 +286,6 @@ static int loader_read_symbols(const uint8_t *data, size_t len,
     if (!st.found || st.nsyms < 2 || st.strsize == 0)
         return 0;
 
-    /* A name at offset o is NUL-terminated inside the table iff some NUL
-     * lies at or after o, i.e. o <= the last NUL: O(1) per symbol. */
     uint64_t last_nul = st.strsize;
     for (uint64_t i = st.strsize; i-- > 0;) {
         if (st.str[i] == 0) {
@@ -271,33 +299,29 @@ static int loader_read_symbols(const uint8_t *data, size_t len,
     size_t count = 0;
     int tohost_global = 0, have_fromhost = 0;
     uint64_t tohost = 0, fromhost = 0;
+    struct loader_rawsym r;
 
     /* Entry 0 is the reserved null symbol. */
     for (uint64_t i = 1; i < st.nsyms; i++) {
-        const uint8_t *s = st.syms + i * st.entsize;
-        uint64_t name = loader_rd32(s);
-        unsigned type = s[4] & 0xf, bind = s[4] >> 4;
-        uint16_t shndx = loader_rd16(s + 6);
-
-        if (name > last_nul || st.str[name] == 0 || shndx == SHN_UNDEF)
+        if (!loader_sym_at(&st, last_nul, i, &r))
             continue;
-        if (type == STT_FUNC || type == STT_OBJECT)
+        if (loader_sym_listed(&r))
             count++;
-        if (type == STT_SECTION || type == STT_FILE)
+        if (r.type == STT_SECTION || r.type == STT_FILE)
             continue;
 
         /* HTIF symbols are often NOTYPE (defined in assembly), so any
          * defined data/code symbol qualifies; a global beats a local. */
-        const char *n = (const char *)st.str + name;
+        const char *n = (const char *)st.str + r.name;
         if (strcmp(n, "tohost") == 0) {
-            if (!info->has_tohost || (!tohost_global && bind == STB_GLOBAL)) {
+            if (!info->has_tohost || (!tohost_global && r.bind == STB_GLOBAL)) {
                 info->has_tohost = 1;
-                tohost_global = bind == STB_GLOBAL;
-                tohost = loader_rd64(s + 8);
+                tohost_global = r.bind == STB_GLOBAL;
+                tohost = r.value;
             }
         } else if (strcmp(n, "fromhost") == 0 && !have_fromhost) {
             have_fromhost = 1;
-            fromhost = loader_rd64(s + 8);
+            fromhost = r.value;
         }
     }
     if (info->has_tohost) {
@@ -327,17 +351,11 @@ static int loader_read_symbols(const uint8_t *data, size_t len,
 
     memcpy(names, st.str, st.strsize);
     for (uint64_t i = 1; i < st.nsyms && k < count; i++) {
-        const uint8_t *s = st.syms + i * st.entsize;
-        uint64_t name = loader_rd32(s);
-        unsigned type = s[4] & 0xf;
-
-        if (name > last_nul || st.str[name] == 0 ||
-            loader_rd16(s + 6) == SHN_UNDEF ||
-            (type != STT_FUNC && type != STT_OBJECT))
+        if (!loader_sym_at(&st, last_nul, i, &r) || !loader_sym_listed(&r))
             continue;
-        syms[k].name = names + name;
-        syms[k].value = loader_rd64(s + 8);
-        syms[k].size = loader_rd64(s + 16);
+        syms[k].name = names + r.name;
+        syms[k].value = r.value;
+        syms[k].size = r.size;
         k++;
     }
     qsort(syms, k, sizeof(*syms), loader_sym_cmp);
@@ -399,7 +417,8 @@ int loader_load_elf(const uint8_t *data, size_t len, uint64_t ram_base,
     if (type != ET_EXEC)
         return loader_fail(-ENOEXEC, err, errlen,
                            "ELF type %u (%s) is not supported: need an "
-                           "executable (ET_EXEC)", type, loader_type_name(type));
+                           "executable (ET_EXEC)", type,
+                           loader_type_name(type));
 
     uint64_t e_entry = loader_rd64(data + 0x18);
     uint64_t phoff = loader_rd64(data + 0x20);
@@ -514,7 +533,8 @@ int loader_load_elf(const uint8_t *data, size_t len, uint64_t ram_base,
     }
     int inside = 0;
     for (size_t i = 0; i < nsegs && !inside; i++)
-        inside = entry >= segs[i].paddr && entry - segs[i].paddr < segs[i].memsz;
+        inside = entry >= segs[i].paddr &&
+                 entry - segs[i].paddr < segs[i].memsz;
     if (!inside) {
         rc = loader_fail(-ENOEXEC, err, errlen,
                          "entry 0x%" PRIx64 " is not inside a loaded segment",

@@ -42,7 +42,7 @@ struct load_info {
     uint64_t tohost, fromhost;
     /* FUNC and OBJECT symbols with a name and a section, sorted by value
      * (ties: larger size first, then name); NULL / 0 when the image has no
-     * usable .symtab. Names live in the same allocation as the array. */
+     * usable symbol table. Names live in the same allocation as the array. */
     struct loader_symbol *syms;
     size_t nsyms;
     /* private to the loader: running maximum of the last byte covered by
@@ -53,7 +53,8 @@ struct load_info {
 /*
  * Load an ELF64 little-endian EM_RISCV executable (ET_EXEC). PT_LOAD
  * segments go to their physical address p_paddr, with p_memsz beyond
- * p_filesz zero-filled; segments with p_memsz == 0 are ignored. The entry
+ * p_filesz zero-filled; segments with p_memsz == 0 are ignored, and so is
+ * p_offset when p_filesz is 0 (strip can leave it past the end). The entry
  * point is e_entry, translated to physical through an executable segment
  * whose virtual range holds it when p_vaddr != p_paddr (as QEMU's
  * load_elf does); it must lie inside a loaded segment. Segments are named
@@ -93,8 +94,9 @@ void load_info_free(struct load_info *info);
 int loader_read_file(const char *path, uint8_t **data, size_t *len,
                      size_t max_len, char *err, size_t errlen);
 
-/* The symbol containing addr (value <= addr < value + max(size, 1)); the
- * one starting closest below addr when several do. NULL if none. */
+/* The symbol containing addr (value <= addr < value + max(size, 1)); when
+ * several do, the one starting closest below addr, and of those the
+ * smallest. NULL if none. */
 const struct loader_symbol *load_info_symbol(const struct load_info *info,
                                              uint64_t addr);
 

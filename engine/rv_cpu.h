@@ -145,7 +145,7 @@ struct rv_hart {
     uint64_t x[33];             /* x[32] is the rd=x0 sink */
     uint64_t pc;
     uint64_t f[32];
-    uint64_t instret;           /* retired instructions (minstret) */
+    uint64_t instret;           /* retired instructions; minstret adds an offset */
     uint8_t priv;
     uint8_t mmu_idx_data;       /* effective data MMU index (MPRV, SUM) */
     uint8_t fs_off;             /* mstatus.FS == Off: FP is illegal */
@@ -159,7 +159,7 @@ struct rv_hart {
 
     /* CSRs */
     uint64_t mstatus, misa, medeleg, mideleg, mie, mtvec, mscratch, mepc, mcause, mtval;
-    uint64_t mcounteren, mcountinhibit, menvcfg, mcycle_off;
+    uint64_t mcounteren, mcountinhibit, menvcfg, mcycle_off, minstret_off;
     uint64_t stvec, sscratch, sepc, scause, stval, scounteren, senvcfg, satp;
     uint64_t mip_sw;            /* software-written SEIP (ORed with the PLIC's) */
     uint32_t fflags, frm;

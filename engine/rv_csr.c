@@ -191,7 +191,7 @@ int rv_csr_read(struct rv_hart *h, unsigned csr, uint64_t *val)
     case CSR_INSTRET:
         if (!counter_allowed(h, 2))
             return -1;
-        *val = h->instret;
+        *val = h->instret + h->minstret_off;
         return 0;
     case CSR_SSTATUS:
         *val = read_mstatus(h) & SSTATUS_MASK;
@@ -238,7 +238,7 @@ int rv_csr_read(struct rv_hart *h, unsigned csr, uint64_t *val)
         *val = atomic_load(&h->mip) | h->mip_sw;
         return 0;
     case CSR_MCYCLE: *val = h->instret + h->mcycle_off; return 0;
-    case CSR_MINSTRET: *val = h->instret; return 0;
+    case CSR_MINSTRET: *val = h->instret + h->minstret_off; return 0;
     }
     if (csr >= CSR_PMPCFG0 && csr <= CSR_PMPCFG0 + 15) {
         if (csr & 1)
@@ -266,9 +266,8 @@ int rv_csr_read(struct rv_hart *h, unsigned csr, uint64_t *val)
     return -1;
 }
 
-/* Write side; returns -1 for an illegal access. *instret_written tells
- * the caller the write replaced this instruction's instret increment. */
-static int csr_write(struct rv_hart *h, unsigned csr, uint64_t val, int *instret_written)
+/* Write side; returns -1 for an illegal access. */
+int rv_csr_write(struct rv_hart *h, unsigned csr, uint64_t val)
 {
     if (((csr >> 10) & 3) == 3 || ((csr >> 8) & 3) > h->priv)
         return -1;
@@ -353,12 +352,14 @@ static int csr_write(struct rv_hart *h, unsigned csr, uint64_t val, int *instret
         h->mip_sw = val & MIP_SEIP;
         return 0;
     }
+    /* The counters are offsets from the hart's own retired count, which
+     * the guest cannot change (budgets and --max-insns rely on it). The
+     * "+ 1" accounts for this instruction: a write replaces its increment. */
     case CSR_MCYCLE:
         h->mcycle_off = val - (h->instret + 1);
         return 0;
     case CSR_MINSTRET:
-        h->instret = val;
-        *instret_written = 1;
+        h->minstret_off = val - (h->instret + 1);
         return 0;
     }
     if (csr >= CSR_PMPCFG0 && csr <= CSR_PMPCFG0 + 15) {
@@ -381,13 +382,6 @@ static int csr_write(struct rv_hart *h, unsigned csr, uint64_t val, int *instret
     return -1;
 }
 
-int rv_csr_write(struct rv_hart *h, unsigned csr, uint64_t val)
-{
-    int iw = 0;
-
-    return csr_write(h, csr, val, &iw);
-}
-
 int rv_csr_op(struct rv_hart *h, const struct rv_insn *in)
 {
     unsigned csr = (unsigned)in->imm & 0xfff;
@@ -396,7 +390,6 @@ int rv_csr_op(struct rv_hart *h, const struct rv_insn *in)
     int is_write = in->op == RV_OP_CSRRW || in->op == RV_OP_CSRRWI || in->rs1 != 0;
     int do_read = !((in->op == RV_OP_CSRRW || in->op == RV_OP_CSRRWI) && in->rd == 0);
     uint64_t old = 0, nv;
-    int instret_written = 0;
 
     if (do_read || !is_write) {
         if (rv_csr_read(h, csr, &old) < 0)
@@ -410,14 +403,13 @@ int rv_csr_op(struct rv_hart *h, const struct rv_insn *in)
         case RV_OP_CSRRS: case RV_OP_CSRRSI: nv = old | src; break;
         default: nv = old & ~src; break;
         }
-        if (csr_write(h, csr, nv, &instret_written) < 0)
+        if (rv_csr_write(h, csr, nv) < 0)
             goto illegal;
     }
     if (in->rd)
         h->x[in->rd] = old;
     h->pc += in->len;
-    if (!instret_written)
-        h->instret++;
+    h->instret++;
     return RV_DONE;
 
 illegal:

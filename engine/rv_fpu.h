@@ -111,11 +111,10 @@ uint32_t rv_f64_to_f32(uint64_t a, unsigned rm, unsigned *fl);
 int rv_fpu_host_path(int fma);
 
 /*
- * Software path (engine/rv_softfp.c): same contracts as the public
- * functions above, all five rounding modes, no host FP arithmetic.  The
- * public add/sub/mul/div/sqrt/fma, f64->f32 and integer->float functions
- * use it for RMM (and everywhere on non-x86 hosts); float->integer
- * conversions always use it.
+ * Software path: same contracts as the public functions above, all five
+ * rounding modes, no host FP arithmetic.  The public add/sub/mul/div/sqrt/
+ * fma, f64->f32 and integer->float functions use it for RMM (and for
+ * everything on non-x86 hosts); float->integer conversions always use it.
  */
 uint32_t rv_soft_f32_add(uint32_t a, uint32_t b, unsigned rm, unsigned *fl);
 uint32_t rv_soft_f32_sub(uint32_t a, uint32_t b, unsigned rm, unsigned *fl);

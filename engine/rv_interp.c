@@ -147,7 +147,7 @@ next_block:
             uint64_t v_; \
             SYNC(); \
             if (rv_load_slow(h, va, sizeof(T), &v_)) \
-                continue; \
+                goto next_block; \
             dst = conv (T)v_; \
         } \
     } while (0)
@@ -174,7 +174,7 @@ next_block:
             SYNC(); \
             r = rv_store_slow(h, va, sizeof(T), (srcval)); \
             if (r == RV_TRAP) \
-                continue; \
+                goto next_block; \
             if (r == RV_DONE) \
                 RETIRE_TO(PC() + in->len); \
         } \

@@ -200,7 +200,8 @@ int rv_exec_system(struct rv_hart *h, const struct rv_insn *in)
                     h->priv == RV_PRIV_S ? RV_EXC_ECALL_S : RV_EXC_ECALL_M, 0);
         return RV_TRAP;
     case RV_OP_EBREAK:
-        rv_raise(h, RV_EXC_BREAKPOINT, h->pc);
+        /* mtval 0, as QEMU does (the spec allows 0 or the pc) */
+        rv_raise(h, RV_EXC_BREAKPOINT, 0);
         return RV_TRAP;
     case RV_OP_MRET: {
         unsigned mpp;
@@ -302,7 +303,7 @@ void rv_hart_reset(struct rv_hart *h, uint64_t pc)
     h->pc = pc;
     h->priv = RV_PRIV_M;
     h->instret = 0;
-    h->mcycle_off = 0;
+    h->mcycle_off = h->minstret_off = 0;
     /* UXL = SXL = 64-bit; FS starts Off and firmware turns it on. */
     h->mstatus = (2ull << 32) | (2ull << 34);
     h->misa = (2ull << 62) | (1u << 0) | (1u << 2) | (1u << 3) | (1u << 5) |

@@ -4,7 +4,7 @@
  * control flow, like any interpreter's inner loop. */
 #include "bench.h"
 
-#define LIMIT     12000
+#define LIMIT     18000
 #define STACK_MAX 64
 #define MEM_WORDS 256
 #define CODE_MAX  128

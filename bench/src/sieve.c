@@ -5,8 +5,8 @@
 
 #define LIMIT      10000000
 #define ODD        (LIMIT / 2)  /* index i stands for 2i+1 */
-#define BYTE_REPS  3
-#define BIT_REPS   2
+#define BYTE_REPS  4
+#define BIT_REPS   3
 
 const char bench_name[] = "sieve";
 

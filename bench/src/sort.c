@@ -5,7 +5,7 @@
 #include "bench.h"
 
 #define N      200000
-#define ROUNDS 6
+#define ROUNDS 9
 
 const char bench_name[] = "sort";
 

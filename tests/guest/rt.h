@@ -45,7 +45,9 @@ enum { IRQ_SSI = 1, IRQ_MSI = 3, IRQ_STI = 5, IRQ_MTI = 7, IRQ_SEI = 9, IRQ_MEI 
 #define mmio32(a) (*(volatile uint32_t *)(ulong)(a))
 #define mmio64(a) (*(volatile uint64_t *)(ulong)(a))
 
-/* console */
+/* console and exit; the hooks replace the UART / finisher (htif.c) */
+extern void (*rt_putc_hook)(int c);
+extern void (*rt_exit_hook)(int code);
 void rt_putc(int c);
 void rt_puts(const char *s);
 void rt_printf(const char *fmt, ...);
@@ -54,6 +56,10 @@ void rt_vprintf(const char *fmt, va_list ap);
 /* checks: print "ok N - what" or "not ok N - what: got X expected Y" */
 int check(ulong got, ulong expected, const char *fmt, ...);
 int check_true(int cond, const char *fmt, ...);
+/* Low level: count a check and print "ok N - what" or "not ok N - what"
+ * WITHOUT the newline: the caller adds ": got ... expected ..." on failure,
+ * then '\n'.  Returns pass. */
+int rt_report(int pass, const char *fmt, ...);
 extern int rt_checks, rt_failed;
 /* print the plan and exit through the finisher (pass iff no failure) */
 void __attribute__((noreturn)) test_done(void);
@@ -94,7 +100,8 @@ int check_no_trap(const char *fmt, ...);
 /* Convenience: run one statement expecting a trap, then check cause/tval. */
 #define EXPECT_TRAP(stmt) do { trap_expect(0); stmt; } while (0)
 
-/* Lower-mode execution (see crt0.S) */
+/* Run fn(arg) in PRV_U, PRV_S or PRV_M (entered through mret) and return
+ * its result in M; the body may change mode on its own (see crt0.S). */
 long rt_run_in(int mode, long (*fn)(long), long arg);
 void rt_strap_entry(void);
 void rt_mtrap_entry(void);

@@ -151,8 +151,10 @@ static void t_misal(ulong off, ulong tvoff, ulong cause, int quirk, const char *
         pass |= trap.count == 1 && trap.cause == CAUSE_MISALIGNED_LOAD && trap.tval == a;
     if (quirk == SC_QUIRK)
         pass |= trap.count == 0 && r != 0;
-    if (!check_true(pass, "%s at +%ld: cause %ld, tval = address", name, off, cause))
-        rt_printf("#   got %ld trap(s) cause 0x%lx tval 0x%lx, rd 0x%lx\n", trap.count, trap.cause, trap.tval, r);
+    if (!rt_report(pass, "%s at +%ld: cause %ld, tval = address", name, off, cause))
+        rt_printf(": got %ld trap(s) cause 0x%lx tval 0x%lx rd 0x%lx expected cause 0x%lx tval 0x%lx",
+                  trap.count, trap.cause, trap.tval, r, cause, a);
+    rt_putc('\n');
     trap_armed = 0;
     check(cell[0] | cell[1], 0, "%s at +%ld: memory untouched", name, off);
 }

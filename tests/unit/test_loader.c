@@ -325,7 +325,8 @@ static void test_single_segment_exact_bytes(void **state)
     };
     struct tspec sp = {
         .entry = RAM_BASE + 0x104,
-        .segs = SEGS(SEGB(T_PT_LOAD, T_PF_R | T_PF_X, RAM_BASE + 0x100, sizeof(code), sizeof(code), 0, code)),
+        .segs = SEGS(SEGB(T_PT_LOAD, T_PF_R | T_PF_X, RAM_BASE + 0x100,
+                          sizeof(code), sizeof(code), 0, code)),
     };
     struct timg im = build(&sp);
 
@@ -406,7 +407,8 @@ static void test_segment_ending_at_ram_end(void **state)
     struct fx *f = *state;
     struct tspec sp = {
         .entry = RAM_BASE + RAM_SIZE - 1,
-        .segs = SEGS(SEG(T_PT_LOAD, T_PF_X, RAM_BASE + RAM_SIZE - 0x10, 8, 0x10)),
+        .segs = SEGS(SEG(T_PT_LOAD, T_PF_X, RAM_BASE + RAM_SIZE - 0x10, 8,
+                         0x10)),
     };
     struct timg im = build(&sp);
 
@@ -441,8 +443,10 @@ static void test_virtual_entry_translated(void **state)
     struct tspec sp = {
         .entry = va + 0x10,
         .segs = SEGS(
-            SEGV(T_PT_LOAD, T_PF_R | T_PF_X, RAM_BASE + 0x2000, 0x100, 0x100, va),
-            SEGV(T_PT_LOAD, T_PF_R | T_PF_W, RAM_BASE + 0x3000, 0x80, 0x100, va + 0x1000)),
+            SEGV(T_PT_LOAD, T_PF_R | T_PF_X, RAM_BASE + 0x2000, 0x100, 0x100,
+                 va),
+            SEGV(T_PT_LOAD, T_PF_R | T_PF_W, RAM_BASE + 0x3000, 0x80, 0x100,
+                 va + 0x1000)),
         .syms = SYMS(
             SYM("_start", T_STT_FUNC, T_STB_GLOBAL, 1, va, 0x20),
             SYM("tohost", T_STT_NOTYPE, T_STB_GLOBAL, 1, va + 0x1040, 0),
@@ -468,7 +472,8 @@ static void test_virtual_entry_needs_exec_segment(void **state)
     const uint64_t va = 0xffffffff80000000ull;
     struct tspec sp = {
         .entry = va + 0x10,
-        .segs = SEGS(SEGV(T_PT_LOAD, T_PF_R | T_PF_W, RAM_BASE, 0x100, 0x100, va)),
+        .segs = SEGS(SEGV(T_PT_LOAD, T_PF_R | T_PF_W, RAM_BASE, 0x100, 0x100,
+                          va)),
     };
     struct timg im = build(&sp);
 
@@ -995,7 +1000,10 @@ static void test_symbol_lookup(void **state)
         SYM("inner", T_STT_FUNC, T_STB_GLOBAL, 1, b + 0x120, 0x10),
         SYM("mark", T_STT_FUNC, T_STB_GLOBAL, 1, b + 0x300, 0),
         SYM("after", T_STT_FUNC, T_STB_GLOBAL, 1, b + 0x400, 0x20),
-        SYM("top", T_STT_OBJECT, T_STB_GLOBAL, T_SHN_ABS, UINT64_MAX - 0xf, 0x100)));
+        SYM("head", T_STT_FUNC, T_STB_GLOBAL, 1, b + 0x500, 0x10),
+        SYM("wrap", T_STT_OBJECT, T_STB_GLOBAL, 1, b + 0x500, 0x100),
+        SYM("top", T_STT_OBJECT, T_STB_GLOBAL, T_SHN_ABS, UINT64_MAX - 0xf,
+            0x100)));
     struct timg im = build(&sp);
     const struct loader_symbol *s;
 
@@ -1016,6 +1024,10 @@ static void test_symbol_lookup(void **state)
     assert_string_equal(s->name, "after");
     assert_int_equal(s->value, b + 0x400);
     assert_null(load_info_symbol(&f->li, b + 0x420));
+    /* Same start: the smallest symbol that still contains addr. */
+    assert_string_equal(load_info_symbol(&f->li, b + 0x505)->name, "head");
+    assert_string_equal(load_info_symbol(&f->li, b + 0x510)->name, "wrap");
+    assert_string_equal(load_info_symbol(&f->li, b + 0x5ff)->name, "wrap");
     /* A symbol running past 2^64 saturates instead of wrapping. */
     assert_string_equal(load_info_symbol(&f->li, UINT64_MAX)->name, "top");
     assert_null(load_info_symbol(&f->li, 0));
@@ -1074,50 +1086,50 @@ static void test_broken_section_table_means_no_symbols(void **state)
     assert_non_null(c.buf);
 #define FRESH() memcpy(c.buf, im.buf, im.len)
 
-    FRESH();                                            /* shoff past EOF */
+    FRESH();            /* shoff past EOF */
     wr64(c.buf + EH_SHOFF, im.len);
     expect_no_symbols(f, &c);
-    FRESH();                                            /* shoff wraps */
+    FRESH();            /* shoff wraps */
     wr64(c.buf + EH_SHOFF, UINT64_MAX - 0x20);
     expect_no_symbols(f, &c);
-    FRESH();                                            /* shentsize small */
+    FRESH();            /* shentsize small */
     wr16(c.buf + EH_SHENTSIZE, 40);
     expect_no_symbols(f, &c);
-    FRESH();                                            /* shnum past EOF */
+    FRESH();            /* shnum past EOF */
     wr16(c.buf + EH_SHNUM, 0xff00);
     expect_no_symbols(f, &c);
-    FRESH();                                            /* absurd extended shnum */
+    FRESH();            /* absurd extended shnum */
     wr16(c.buf + EH_SHNUM, 0);
     wr64(sh(&c, 0) + SH_SIZE, UINT64_MAX);
     expect_no_symbols(f, &c);
-    FRESH();                                            /* link out of range */
+    FRESH();            /* link out of range */
     wr32(sh(&c, 1) + SH_LINK, 3);
     expect_no_symbols(f, &c);
-    FRESH();                                            /* link to section 0 */
+    FRESH();            /* link to section 0 */
     wr32(sh(&c, 1) + SH_LINK, 0);
     expect_no_symbols(f, &c);
-    FRESH();                                            /* link not a strtab */
+    FRESH();            /* link not a strtab */
     wr32(sh(&c, 2) + SH_TYPE, T_SHT_PROGBITS);
     expect_no_symbols(f, &c);
-    FRESH();                                            /* symtab past EOF */
+    FRESH();            /* symtab past EOF */
     wr64(sh(&c, 1) + SH_SIZE, im.len);
     expect_no_symbols(f, &c);
-    FRESH();                                            /* symtab offset wraps */
+    FRESH();            /* symtab offset wraps */
     wr64(sh(&c, 1) + SH_OFFSET, UINT64_MAX - 0x10);
     expect_no_symbols(f, &c);
-    FRESH();                                            /* strtab past EOF */
+    FRESH();            /* strtab past EOF */
     wr64(sh(&c, 2) + SH_SIZE, im.len - im.strtab_off + 1);
     expect_no_symbols(f, &c);
-    FRESH();                                            /* entsize too small */
+    FRESH();            /* entsize too small */
     wr64(sh(&c, 1) + SH_ENTSIZE, 23);
     expect_no_symbols(f, &c);
-    FRESH();                                            /* entsize 0 */
+    FRESH();            /* entsize 0 */
     wr64(sh(&c, 1) + SH_ENTSIZE, 0);
     expect_no_symbols(f, &c);
-    FRESH();                                            /* empty strtab */
+    FRESH();            /* empty strtab */
     wr64(sh(&c, 2) + SH_SIZE, 0);
     expect_no_symbols(f, &c);
-    FRESH();                              /* strtab without any NUL byte */
+    FRESH();            /* strtab without any NUL byte */
     memset(c.buf + im.strtab_off, 'x', im.strtab_size);
     expect_no_symbols(f, &c);
 #undef FRESH
@@ -1200,7 +1212,8 @@ static void test_raw_load(void **state)
     struct fx *f = *state;
     static const uint8_t img[] = { 1, 2, 3, 4, 5, 6, 7 };
 
-    assert_int_equal(loader_load_raw(img, sizeof(img), RAM_BASE, RAM_BASE, RAM_SIZE, f->ram, &f->li,
+    assert_int_equal(loader_load_raw(img, sizeof(img), RAM_BASE, RAM_BASE,
+                                     RAM_SIZE, f->ram, &f->li,
                                      f->err, sizeof(f->err)), 0);
     assert_memory_equal(ram_at(f, RAM_BASE), img, sizeof(img));
     assert_poison(f, RAM_BASE + sizeof(img), RAM_SIZE - sizeof(img));
@@ -1447,7 +1460,8 @@ static void test_read_file_pipe(void **state)
     snprintf(path, sizeof(path), "/dev/fd/%d", fds[0]);
     static uint8_t chunk[3000];
     memset(chunk, 0x5a, sizeof(chunk));
-    assert_int_equal(write(fds[1], chunk, sizeof(chunk)), (ssize_t)sizeof(chunk));
+    assert_int_equal(write(fds[1], chunk, sizeof(chunk)),
+                     (ssize_t)sizeof(chunk));
     close(fds[1]);
     assert_int_equal(loader_read_file(path, &data, &len, 2999, err,
                                       sizeof(err)), -EFBIG);
@@ -1455,7 +1469,8 @@ static void test_read_file_pipe(void **state)
 
     assert_int_equal(pipe(fds), 0);
     snprintf(path, sizeof(path), "/dev/fd/%d", fds[0]);
-    assert_int_equal(write(fds[1], chunk, sizeof(chunk)), (ssize_t)sizeof(chunk));
+    assert_int_equal(write(fds[1], chunk, sizeof(chunk)),
+                     (ssize_t)sizeof(chunk));
     close(fds[1]);
     assert_int_equal(loader_read_file(path, &data, &len, 3000, err,
                                       sizeof(err)), 0);
