@@ -178,7 +178,7 @@ static enum rv_op decode32(uint32_t raw, struct rv_insn *o)
     unsigned opc = raw & 0x7f, f3 = bits(raw, 14, 12), f7 = bits(raw, 31, 25);
     unsigned rd = bits(raw, 11, 7), rs1 = bits(raw, 19, 15), rs2 = bits(raw, 24, 20);
     int32_t imm_i = (int32_t)raw >> 20;
-    int32_t imm_s = ((int32_t)raw >> 25 << 5) | (int32_t)bits(raw, 11, 7);
+    int32_t imm_s = sext((bits(raw, 31, 25) << 5) | bits(raw, 11, 7), 12);
     int32_t imm_b = sext((bits(raw, 31, 31) << 12) | (bits(raw, 7, 7) << 11) |
                          (bits(raw, 30, 25) << 5) | (bits(raw, 11, 8) << 1), 13);
     int32_t imm_j = sext((bits(raw, 31, 31) << 20) | (bits(raw, 19, 12) << 12) |
