@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "clint.h"
+#include "console.h"
 #include "machine.h"
 #include "rv_trace.h"
 #include "sifive_test.h"
@@ -50,9 +51,14 @@ static uint64_t env_next_timer(void *opaque, unsigned hart)
 
 static void finish(struct machine *m, int code)
 {
+    m->exit_code = code;      /* before finished: the run loop reads them in that order */
     m->finished = 1;
-    m->exit_code = code;
     rv_hart_request(m->hart, RV_REQ_EXIT);
+}
+
+static void on_console_quit(void *opaque)
+{
+    finish(opaque, 0);
 }
 
 static void on_test_finish(void *opaque, enum sifive_test_kind kind, int code)
@@ -130,7 +136,7 @@ int machine_init(struct machine *m, const struct run_config *cfg, char *err, siz
 {
     struct rv_env env;
     struct irq_line msip, mtip;
-    int r;
+    int r, guest_in = -1;
 
     memset(m, 0, sizeof(*m));
     m->cfg = *cfg;
@@ -166,8 +172,14 @@ int machine_init(struct machine *m, const struct run_config *cfg, char *err, siz
     msip = (struct irq_line){ irq_msip_set, m->hart, 0 };
     mtip = (struct irq_line){ irq_mtip_set, m->hart, 0 };
     m->clint = clint_new(1, mtime_now, m, &msip, &mtip);
-    /* no input and no PLIC on the bare-metal machine yet */
-    m->uart = uart16550_new(-1, m->out_fd, (struct irq_line){ NULL, NULL, 0 });
+    r = console_open(&m->console, STDIN_FILENO, isatty(STDIN_FILENO), on_console_quit, m,
+                     &guest_in);
+    if (r < 0) {
+        snprintf(err, errlen, "cannot set up the console: %s", strerror(-r));
+        return r;
+    }
+    /* no PLIC on the bare-metal machine yet: the UART polls */
+    m->uart = uart16550_new(guest_in, m->out_fd, (struct irq_line){ NULL, NULL, 0 });
     m->test = sifive_test_new(on_test_finish, m);
     if (!m->clint || !m->uart || !m->test) {
         snprintf(err, errlen, "cannot create devices");
@@ -259,6 +271,7 @@ void machine_destroy(struct machine *m)
     rv_bc_free(m->bc);
     if (m->uart)
         uart16550_free(m->uart);
+    console_close(m->console);     /* after the UART: it reads the pipe */
     if (m->clint)
         clint_free(m->clint);
     if (m->test)

@@ -20,6 +20,7 @@
 struct clint;
 struct uart16550;
 struct sifive_test;
+struct console;
 
 struct machine {
     struct run_config cfg;
@@ -29,6 +30,7 @@ struct machine {
     struct clint *clint;
     struct uart16550 *uart;
     struct sifive_test *test;
+    struct console *console;
     struct rv_hart *hart;
     struct rv_block_cache *bc;
     struct load_info info;
@@ -36,8 +38,8 @@ struct machine {
     size_t kernel_len;
     uint64_t t0_ns;             /* mtime epoch */
     int out_fd;
-    /* set by the finisher or HTIF */
-    int finished, exit_code, reset_requested;
+    /* set by the finisher, HTIF or the console (other threads) */
+    _Atomic int finished, exit_code, reset_requested;
 };
 
 /* Build the machine; 0 or -errno with a one-line reason in err. */
