@@ -71,8 +71,13 @@ int cli_parse_count(const char *s, uint64_t *out)
 void cli_usage_run(void *stream)
 {
     fputs("usage: glassbox run [options]\n"
-          "  --bios none|FILE     firmware; 'none' starts the kernel in M-mode\n"
-          "  --kernel FILE        ELF or raw binary to load (raw at 0x80000000)\n"
+          "  --bios none|FILE     firmware at 0x80000000 (default: Debian's OpenSBI\n"
+          "                       fw_dynamic); 'none' starts the kernel in M-mode\n"
+          "  --kernel FILE        ELF or raw image (raw at 0x80200000 after firmware,\n"
+          "                       at 0x80000000 with --bios none)\n"
+          "  --initrd FILE        initial ramdisk, placed high in RAM\n"
+          "  --append STRING      kernel command line (/chosen/bootargs)\n"
+          "  --dump-dtb FILE      write the machine's device tree and exit\n"
           "  --memory SIZE        guest RAM (default 128M; suffixes K M G; plain = MiB)\n"
           "  --max-insns N        stop with an error after N instructions\n"
           "  --trace              print every instruction and its register writes\n"
@@ -81,13 +86,17 @@ void cli_usage_run(void *stream)
 
 int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size_t errlen)
 {
-    enum { O_BIOS = 256, O_KERNEL, O_MEMORY, O_MAX_INSNS, O_TRACE };
+    enum { O_BIOS = 256, O_KERNEL, O_MEMORY, O_MAX_INSNS, O_TRACE, O_INITRD, O_APPEND,
+           O_DUMP_DTB };
     static const struct option opts[] = {
         { "bios", required_argument, NULL, O_BIOS },
         { "kernel", required_argument, NULL, O_KERNEL },
         { "memory", required_argument, NULL, O_MEMORY },
         { "max-insns", required_argument, NULL, O_MAX_INSNS },
         { "trace", no_argument, NULL, O_TRACE },
+        { "initrd", required_argument, NULL, O_INITRD },
+        { "append", required_argument, NULL, O_APPEND },
+        { "dump-dtb", required_argument, NULL, O_DUMP_DTB },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -95,6 +104,7 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
 
     memset(cfg, 0, sizeof(*cfg));
     cfg->memory = GB_DEFAULT_MEMORY;
+    cfg->smp = 1;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
@@ -126,6 +136,15 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
         case O_TRACE:
             cfg->trace = 1;
             break;
+        case O_INITRD:
+            cfg->initrd = optarg;
+            break;
+        case O_APPEND:
+            cfg->append = optarg;
+            break;
+        case O_DUMP_DTB:
+            cfg->dump_dtb = optarg;
+            break;
         case 'h':
             cli_usage_run(stdout);
             return 1;
@@ -142,13 +161,14 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
         snprintf(err, errlen, "unexpected argument '%s'", argv[optind]);
         return -EINVAL;
     }
-    if (!cfg->kernel) {
-        snprintf(err, errlen, "no guest given: use --kernel FILE");
+    if (!cfg->bios)
+        cfg->bios = GB_DEFAULT_BIOS;
+    if (!cfg->kernel && !strcmp(cfg->bios, "none") && !cfg->dump_dtb) {
+        snprintf(err, errlen, "no guest given: use --kernel FILE (required with --bios none)");
         return -EINVAL;
     }
-    if (!cfg->bios || strcmp(cfg->bios, "none") != 0) {
-        snprintf(err, errlen, "--bios: only 'none' is supported so far (firmware boot "
-                 "comes with the Linux machine)");
+    if (cfg->initrd && !cfg->kernel) {
+        snprintf(err, errlen, "--initrd needs --kernel");
         return -EINVAL;
     }
     if (cfg->memory & 0xfff) {

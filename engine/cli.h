@@ -7,14 +7,21 @@
 #include <stdint.h>
 
 struct run_config {
-    const char *bios;           /* "none" or a firmware path (NULL: default) */
+    const char *bios;           /* "none" or a firmware path */
     const char *kernel;
+    const char *initrd;         /* NULL: none */
+    const char *append;         /* kernel command line, NULL: none */
+    const char *dump_dtb;       /* write the device tree here and exit */
+    unsigned smp;
     uint64_t memory;            /* bytes */
     uint64_t max_insns;         /* 0 = unlimited */
     int trace;
 };
 
 #define GB_DEFAULT_MEMORY (128ull << 20)
+/* Debian's OpenSBI (package opensbi), generic platform */
+#define GB_DEFAULT_BIOS "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
+#define GB_MAX_HARTS 8
 #define GB_MAX_MEMORY (64ull << 30)
 
 /* Parse a size: plain numbers are MiB (like QEMU's -m); K, M, G, T

@@ -15,7 +15,6 @@
 #include "uart16550.h"
 
 #define RUN_SLICE 16384     /* instructions between timer polls */
-#define KERNEL_MAX (1ull << 30)
 
 static uint64_t now_ns(void)
 {
@@ -108,27 +107,12 @@ static void irq_mtip_set(void *opaque, unsigned n, int level)
     rv_hart_set_irq(opaque, RV_IRQ_MTI, level);
 }
 
-static int load_kernel(struct machine *m, char *err, size_t errlen)
-{
-    char lerr[256];
-    int r;
-
-    load_info_free(&m->info);
-    memset(&m->info, 0, sizeof(m->info));
-    r = loader_load(m->kernel_data, m->kernel_len, VIRT_DRAM_BASE, VIRT_DRAM_BASE,
-                    m->ram_size, m->ram, &m->info, lerr, sizeof(lerr));
-    if (r < 0) {
-        snprintf(err, errlen, "kernel '%s': %s", m->cfg.kernel, lerr);
-        return r;
-    }
-    return 0;
-}
-
 static void reset_harts(struct machine *m)
 {
-    rv_hart_reset(m->hart, m->info.entry);
+    rv_hart_reset(m->hart, m->boot.entry);
     m->hart->x[10] = m->hart->mhartid;     /* a0 = hart id */
-    m->hart->x[11] = 0;                    /* a1 = DTB (none yet) */
+    m->hart->x[11] = m->boot.fdt_addr;     /* a1 = device tree */
+    m->hart->x[12] = m->boot.dyn_addr;     /* a2 = fw_dynamic info */
     rv_bc_flush(m->hart);
 }
 
@@ -143,7 +127,7 @@ int machine_init(struct machine *m, const struct run_config *cfg, char *err, siz
     m->out_fd = STDOUT_FILENO;
     m->t0_ns = now_ns();
 
-    r = loader_read_file(cfg->kernel, &m->kernel_data, &m->kernel_len, KERNEL_MAX, err, errlen);
+    r = boot_read_images(m, err, errlen);
     if (r < 0)
         return r;
 
@@ -156,7 +140,7 @@ int machine_init(struct machine *m, const struct run_config *cfg, char *err, siz
                  m->ram_size >> 20, strerror(errno));
         return -ENOMEM;
     }
-    r = load_kernel(m, err, errlen);
+    r = boot_load(m, err, errlen);
     if (r < 0)
         return r;
 
@@ -250,7 +234,7 @@ int machine_run(struct machine *m, char *err, size_t errlen)
         }
         if (m->reset_requested) {
             m->reset_requested = 0;
-            if (load_kernel(m, err, errlen) < 0)
+            if (boot_load(m, err, errlen) < 0)
                 return 1;
             reset_harts(m);
             continue;
@@ -280,5 +264,6 @@ void machine_destroy(struct machine *m)
         munmap(m->ram, m->ram_size);
     load_info_free(&m->info);
     free(m->kernel_data);
+    boot_free(m);
     memset(m, 0, sizeof(*m));
 }

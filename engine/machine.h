@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "boot.h"
 #include "cli.h"
 #include "glassbox/bus.h"
 #include "loader.h"
@@ -14,8 +15,14 @@
 /* QEMU virt memory map */
 #define VIRT_TEST_BASE   0x100000ull
 #define VIRT_CLINT_BASE  0x2000000ull
+#define VIRT_PLIC_BASE   0xc000000ull
 #define VIRT_UART0_BASE  0x10000000ull
+#define VIRT_VIRTIO_BASE 0x10001000ull
 #define VIRT_DRAM_BASE   0x80000000ull
+#define VIRT_UART0_IRQ   10
+#define VIRT_VIRTIO_IRQ  1          /* slot i uses IRQ 1 + i */
+#define VIRT_VIRTIO_COUNT 8
+#define VIRT_PLIC_NDEV   95
 
 struct clint;
 struct uart16550;
@@ -34,8 +41,9 @@ struct machine {
     struct rv_hart *hart;
     struct rv_block_cache *bc;
     struct load_info info;
-    uint8_t *kernel_data;
-    size_t kernel_len;
+    uint8_t *kernel_data, *bios_data, *initrd_data;
+    size_t kernel_len, bios_len, initrd_len;
+    struct boot_state boot;
     uint64_t t0_ns;             /* mtime epoch */
     int out_fd;
     /* set by the finisher, HTIF or the console (other threads) */

@@ -32,6 +32,17 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "glassbox: %s\n", err);
         return 2;
     }
+    if (cfg.dump_dtb) {
+        memset(&m, 0, sizeof(m));
+        m.cfg = cfg;
+        m.ram_size = cfg.memory;
+        r = boot_write_dtb(&m, cfg.dump_dtb, err, sizeof(err));
+        if (r < 0) {
+            fprintf(stderr, "glassbox: %s\n", err);
+            return 1;
+        }
+        return 0;
+    }
     if (machine_init(&m, &cfg, err, sizeof(err)) < 0) {
         fprintf(stderr, "glassbox: %s\n", err);
         machine_destroy(&m);
