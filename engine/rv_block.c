@@ -62,6 +62,7 @@ void rv_bc_flush(struct rv_hart *h)
     memset(bc->hash, 0, sizeof(bc->hash));
     memset(bc->page_head, 0, (bc->ram_size >> RV_PAGE_SHIFT) * sizeof(*bc->page_head));
     memset(h->jcache, 0, sizeof(h->jcache));
+    h->xlate_gen++;         /* block links point into the arena */
     bc->flushes++;
     h->ctr.block_invalidations++;
 }
@@ -106,6 +107,9 @@ int rv_bc_invalidate(struct rv_hart *h, uint64_t pa, uint64_t len)
         }
         bc->page_head[off >> RV_PAGE_SHIFT] = NULL;
     }
+    /* links to the dropped blocks are not checked for valid: cut them all */
+    if (dropped)
+        h->xlate_gen++;
     return dropped;
 }
 
@@ -117,6 +121,7 @@ static unsigned decode_block(struct rv_block *b, const uint8_t *p, uint64_t page
 {
     unsigned n = 0, off = 0;
 
+    b->nmem = 0;
     while (n < max) {
         struct rv_insn *in = &b->insns[n];
         uint32_t raw;
@@ -130,6 +135,7 @@ static unsigned decode_block(struct rv_block *b, const uint8_t *p, uint64_t page
         }
         rv_decode(raw, in);
         in->off = (uint16_t)off;
+        b->nmem += (uint16_t)rv_op_uses_dtlb(in->op);
         off += in->len;
         n++;
         if (rv_op_ends_block(in->op))
@@ -164,6 +170,7 @@ static struct rv_block *straddling_block(struct rv_hart *h, uint64_t pa)
     rv_decode(raw, &b->insns[0]);
     b->paddr = pa;
     b->n = 1;
+    b->nmem = (uint16_t)rv_op_uses_dtlb(b->insns[0].op);
     b->valid = 1;
     b->cached = 0;
     b->insns[1].op = RV_OP_END;
@@ -202,6 +209,7 @@ struct rv_block *rv_block_get(struct rv_hart *h)
     b->paddr = pa;
     b->n = n;
     b->exec_count = 0;
+    memset(b->link, 0, sizeof(b->link));
     b->valid = 1;
     b->cached = 1;
     bc->used += sizeof(struct rv_block) + (n + 1) * sizeof(struct rv_insn);

@@ -90,6 +90,15 @@ struct rv_counters {
     uint64_t insns_by_priv[4];
 };
 
+/* A block's cached successor for one exit (taken / fall-through): the
+ * block that the jump cache gave for (vpc, priv) while the translation
+ * generation was the one in ctx (see rv_hart.xlate_gen). */
+struct rv_block_link {
+    uint64_t vpc;
+    uint64_t ctx;                   /* xlate_gen << 3 | 4 | priv; 0 = none */
+    struct rv_block *blk;
+};
+
 /* A decoded basic block, cached by guest-physical address. */
 struct rv_block {
     uint64_t paddr;
@@ -100,7 +109,9 @@ struct rv_block {
     uint16_t bytes;                 /* guest bytes covered */
     uint8_t valid;                  /* cleared when invalidated */
     uint8_t cached;                 /* 0 for the per-hart scratch block */
-    struct rv_insn insns[];
+    uint16_t nmem;                  /* loads/stores: counted per block entry */
+    struct rv_block_link link[2];   /* direct chaining: [0] taken, [1] fall-through */
+    _Alignas(16) struct rv_insn insns[];
 };
 
 /* Jump cache: direct-mapped virtual pc -> block, validated by priv. */
@@ -156,6 +167,11 @@ struct rv_hart {
     struct rv_tlb_entry tlb_store[RV_MMU_COUNT][RV_TLB_SIZE];
     struct rv_tlb_entry tlb_fetch[RV_MMU_COUNT][RV_TLB_SIZE];
     struct rv_jcache_entry jcache[RV_JCACHE_SIZE];
+    /* Bumped whenever a cached virtual-pc -> block mapping may have gone
+     * stale: every TLB flush (rv_mmu.c), block cache flush and block
+     * invalidation (rv_block.c). Block links are only followed while it
+     * is unchanged. */
+    uint64_t xlate_gen;
 
     /* CSRs */
     uint64_t mstatus, misa, medeleg, mideleg, mie, mtvec, mscratch, mepc, mcause, mtval;

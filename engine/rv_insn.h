@@ -71,4 +71,11 @@ int rv_op_ends_block(enum rv_op op);
 
 const char *rv_op_name(enum rv_op op);
 
+/* Loads and stores whose fast path probes the data TLB (the
+ * dtlb_lookups counter); AMOs and LR/SC always take a helper. */
+static inline int rv_op_uses_dtlb(enum rv_op op)
+{
+    return (op >= RV_OP_LB && op <= RV_OP_SD) || (op >= RV_OP_FLW && op <= RV_OP_FSD);
+}
+
 #endif

@@ -10,14 +10,16 @@
 
 #include "rv_helpers.h"
 
-static inline struct rv_block *jcache_lookup(struct rv_hart *h)
+/* Block lookup on the slow path: jump cache, else the block cache (which
+ * may decode). Fills the jump cache entry. NULL means a fetch fault was
+ * raised and h->pc is at the handler. */
+static struct rv_block *lookup_slow(struct rv_hart *h)
 {
     struct rv_jcache_entry *e = &h->jcache[(h->pc >> 1) & (RV_JCACHE_SIZE - 1)];
-
-    h->ctr.block_lookups++;
     struct rv_block *b;
 
-    if (likely(e->vpc == h->pc && e->priv == h->priv && e->blk && e->blk->valid)) {
+    h->ctr.block_lookups++;
+    if (e->vpc == h->pc && e->priv == h->priv && e->blk && e->blk->valid) {
         h->ctr.block_hits++;
         return e->blk;
     }
@@ -30,6 +32,36 @@ static inline struct rv_block *jcache_lookup(struct rv_hart *h)
     return b;
 }
 
+/* Memory ops after `in` in its block: they were counted in dtlb_lookups
+ * when the block was entered but did not run because the block was left
+ * early (trap, or a helper that ended it). */
+static unsigned mem_ops_after(const struct rv_block *b, const struct rv_insn *in)
+{
+    unsigned k = 0;
+
+    for (in++; in < b->insns + b->n; in++)
+        k += rv_op_uses_dtlb(in->op);
+    return k;
+}
+
+/* The loop has two block boundaries:
+ *
+ * - the fast one (`boundary`), taken after branches, jumps and falling off
+ *   the end of a block. It tests one request word and the budget, then
+ *   looks the next block up in the jump cache. Everything that could make
+ *   an interrupt pending and enabled either happens in a helper (CSR
+ *   writes, xRET, traps: those leave through the slow boundary) or comes
+ *   from a device through rv_hart_set_irq(), which posts RV_REQ_CHECK.
+ *
+ * - the slow one (`slow`), after helpers and traps: it re-reads the hart
+ *   state the fast path keeps in locals (pc, instret, priv, data TLBs),
+ *   handles fatal stops, requests, the budget and interrupts, and refills
+ *   the jump cache.
+ *
+ * Counters that would cost a memory update per block or per instruction
+ * (blocks entered, TLB lookups, instructions per privilege) live in
+ * locals and are added to h->ctr when rv_hart_run returns, at most one
+ * slice (machine.c) late. */
 enum rv_exit rv_hart_run(struct rv_hart *h, uint64_t budget)
 {
     static const void *const labels[RV_OP__COUNT] = {
@@ -39,10 +71,19 @@ enum rv_exit rv_hart_run(struct rv_hart *h, uint64_t budget)
     };
     uint64_t *const x = h->x;
     const uint64_t end = h->instret + budget;
-    const struct rv_insn *in;
-    struct rv_block *blk;
-    struct rv_tlb_entry *tlbl, *tlbs;
-    uint64_t bpc, base;
+    /* when tracing, every boundary takes the slow path, which traces */
+    const uint64_t fast_end = h->trace ? 0 : end;
+    const struct rv_insn *in = NULL;
+    struct rv_block *blk = NULL;
+    struct rv_tlb_entry *tlbl = NULL, *tlbs = NULL;
+    uint64_t bpc = 0, base = 0;     /* pc and instret at block entry */
+    uint64_t pc, icnt;              /* next pc; instret once the block ends */
+    unsigned priv = h->priv, cur_priv = h->priv;
+    uint64_t ctx = 0;               /* see struct rv_block_link */
+    struct rv_block_link *link = NULL;  /* exit being taken */
+    uint64_t priv_mark = h->instret;
+    uint64_t nfast = 0, nmem = 0;   /* jump-cache hits, TLB lookups */
+    enum rv_exit ret;
     int r;
 
 #define DISPATCH() goto *labels[in->op]
@@ -51,53 +92,110 @@ enum rv_exit rv_hart_run(struct rv_hart *h, uint64_t budget)
 #define PC() (bpc + in->off)
     /* Make h->pc / h->instret exact for a helper that may trap or read them. */
 #define SYNC() do { h->pc = PC(); h->instret = base + IDX(); } while (0)
-    /* Leave the block after this instruction retired, continuing at npc. */
-#define RETIRE_TO(npc) do { h->pc = (npc); h->instret = base + IDX() + 1; goto next_block; } while (0)
+    /* The block-ending instruction retired: go on at npc (icnt is final). */
+#define CHAIN_TO(npc, k) do { pc = (npc); link = &blk->link[k]; goto boundary; } while (0)
+    /* This instruction retired but the block must end here (h->pc and
+     * h->instret become exact, and the slow boundary follows). */
+#define RETIRE_TO(npc) do { h->pc = (npc); h->instret = base + IDX() + 1; goto left_block; } while (0)
     /* Call a helper; CONT falls through, anything else leaves the block. */
-#define HELPER(call) do { SYNC(); r = (call); if (r) goto next_block; } while (0)
+#define HELPER(call) do { SYNC(); r = (call); if (r) goto left_block; } while (0)
 
-next_block:
-    for (;;) {
+    goto slow;
+
+boundary:
+    /* fast boundary: pc and icnt are the hart's pc and instret, link the
+     * exit of the block just left */
+    if (unlikely(atomic_load_explicit(&h->req, memory_order_relaxed) != 0 || icnt >= fast_end))
+        goto boundary_slow;
+    if (likely(link->vpc == pc && link->ctx == ctx)) {
+        blk = link->blk;
+    } else {
+        const struct rv_jcache_entry *e = &h->jcache[(pc >> 1) & (RV_JCACHE_SIZE - 1)];
+        if (unlikely(e->vpc != pc || e->priv != priv || !e->blk || !e->blk->valid))
+            goto boundary_slow;
+        blk = e->blk;
+        link->vpc = pc;
+        link->ctx = ctx;
+        link->blk = blk;
+    }
+    nfast++;
+enter:
+    blk->exec_count++;
+    nmem += blk->nmem;
+    bpc = pc;
+    base = icnt;
+    icnt += blk->n;
+    in = blk->insns;
+    DISPATCH();
+
+boundary_slow:
+    h->pc = pc;
+    h->instret = icnt;
+    goto slow;
+
+left_block:
+    /* left the block at `in`, maybe early; h->pc and h->instret are exact */
+    nmem -= mem_ops_after(blk, in);
+slow:
+    pc = h->pc;
+    icnt = h->instret;
+    if (h->priv != cur_priv) {
+        /* privilege changes only in helpers, and h->instret then counts
+         * exactly the instructions retired at the old privilege */
+        h->ctr.insns_by_priv[cur_priv] += icnt - priv_mark;
+        priv_mark = icnt;
+        cur_priv = h->priv;
+    }
+    if (unlikely(h->fatal)) {
+        ret = RV_EXIT_FATAL;
+        goto out;
+    }
+    {
         uint32_t req = atomic_load_explicit(&h->req, memory_order_relaxed);
-
         if (unlikely(req)) {
             if (req & RV_REQ_EXIT) {
                 atomic_fetch_and(&h->req, ~RV_REQ_EXIT);
-                return RV_EXIT_REQUEST;
+                ret = RV_EXIT_REQUEST;
+                goto out;
             }
+            /* clear before reading mip: a device sets mip, then the bit */
             atomic_fetch_and(&h->req, ~RV_REQ_CHECK);
         }
-        if (unlikely(h->fatal))
-            return RV_EXIT_FATAL;
-        if (unlikely(h->instret >= end))
-            return RV_EXIT_BUDGET;
-        if (unlikely((atomic_load_explicit(&h->mip, memory_order_relaxed) | h->mip_sw) & h->mie)) {
-            if (rv_check_interrupts(h))
-                continue;
-        }
-        blk = jcache_lookup(h);
-        if (unlikely(!blk))
-            continue;       /* fetch fault: pc now at the handler */
-        blk->exec_count++;
-        h->ctr.insns_by_priv[h->priv] += blk->n;
-        bpc = h->pc;
-        base = h->instret;
-        tlbl = h->tlb_load[h->mmu_idx_data];
-        tlbs = h->tlb_store[h->mmu_idx_data];
-        in = blk->insns;
-        if (unlikely(h->trace))
-            rv_trace_insn(h, bpc, in);
-        DISPATCH();
+    }
+    if (unlikely(icnt >= end)) {
+        ret = RV_EXIT_BUDGET;
+        goto out;
+    }
+    if (unlikely((atomic_load_explicit(&h->mip, memory_order_relaxed) | h->mip_sw) & h->mie)) {
+        if (rv_check_interrupts(h))
+            goto slow;
+    }
+    priv = h->priv;
+    ctx = h->xlate_gen << 3 | 4 | priv;
+    tlbl = h->tlb_load[h->mmu_idx_data];
+    tlbs = h->tlb_store[h->mmu_idx_data];
+    blk = lookup_slow(h);
+    if (unlikely(!blk))
+        goto slow;          /* fetch fault: pc now at the handler */
+    if (unlikely(h->trace))
+        rv_trace_insn(h, pc, blk->insns);
+    goto enter;
+
+out:
+    h->ctr.insns_by_priv[cur_priv] += h->instret - priv_mark;
+    h->ctr.block_lookups += nfast;
+    h->ctr.block_hits += nfast;
+    h->ctr.dtlb_lookups += nmem;
+    return ret;
 
     op_END:
-        h->pc = PC();
-        h->instret = base + IDX();
-        continue;
+        /* fell off the end (size or page limit): icnt already counts all */
+        CHAIN_TO(PC(), 1);
 
     op_ILLEGAL:
         SYNC();
         rv_raise(h, RV_EXC_ILLEGAL, (uint32_t)in->imm);
-        continue;
+        goto left_block;
 
     op_NOP:
     op_FENCE:
@@ -113,20 +211,20 @@ next_block:
     op_AUIPC:
         x[in->rd] = PC() + (int64_t)in->imm;
         NEXT();
-    op_JAL: {
-        uint64_t pc = PC();
-        x[in->rd] = pc + in->len;
-        RETIRE_TO(pc + (int64_t)in->imm);
-    }
+    op_JAL:
+        x[in->rd] = PC() + in->len;
+        CHAIN_TO(PC() + (int64_t)in->imm, 0);
     op_JALR: {
         uint64_t t = (x[in->rs1] + (int64_t)in->imm) & ~1ull;
         x[in->rd] = PC() + in->len;
-        RETIRE_TO(t);
+        CHAIN_TO(t, 0);     /* a one-entry target cache */
     }
 
 #define BRANCH(name, cond) \
     op_##name: \
-        RETIRE_TO((cond) ? PC() + (int64_t)in->imm : PC() + in->len);
+        if (cond) \
+            CHAIN_TO(PC() + (int64_t)in->imm, 0); \
+        CHAIN_TO(PC() + in->len, 1);
     BRANCH(BEQ, x[in->rs1] == x[in->rs2])
     BRANCH(BNE, x[in->rs1] != x[in->rs2])
     BRANCH(BLT, (int64_t)x[in->rs1] < (int64_t)x[in->rs2])
@@ -140,14 +238,13 @@ next_block:
 #define LOAD_INTO(dst, T, conv) do { \
         uint64_t va = x[in->rs1] + (int64_t)in->imm; \
         const struct rv_tlb_entry *e = &tlbl[(va >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)]; \
-        h->ctr.dtlb_lookups++; \
         if (likely(e->tag == (va & (RV_PAGE_MASK | (sizeof(T) - 1))))) { \
             dst = conv *(const T *)(uintptr_t)(va + e->addend); \
         } else { \
             uint64_t v_; \
             SYNC(); \
             if (rv_load_slow(h, va, sizeof(T), &v_)) \
-                goto next_block; \
+                goto left_block; \
             dst = conv (T)v_; \
         } \
     } while (0)
@@ -167,14 +264,13 @@ next_block:
 #define STORE_FROM(srcval, T) do { \
         uint64_t va = x[in->rs1] + (int64_t)in->imm; \
         const struct rv_tlb_entry *e = &tlbs[(va >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)]; \
-        h->ctr.dtlb_lookups++; \
         if (likely(e->tag == (va & (RV_PAGE_MASK | (sizeof(T) - 1))))) { \
             *(T *)(uintptr_t)(va + e->addend) = (T)(srcval); \
         } else { \
             SYNC(); \
             r = rv_store_slow(h, va, sizeof(T), (srcval)); \
             if (r == RV_TRAP) \
-                goto next_block; \
+                goto left_block; \
             if (r == RV_DONE) \
                 RETIRE_TO(PC() + in->len); \
         } \
@@ -263,10 +359,12 @@ next_block:
         STORE_FROM(h->f[in->rs2], uint64_t);
         NEXT();
     op_ILLEGAL_RAW:
-        /* a legal encoding made illegal by state (FS = Off) */
+        /* a legal encoding made illegal by state (FS = Off); it was
+         * counted as a TLB lookup on block entry but never made one */
+        nmem--;
         SYNC();
         rv_raise(h, RV_EXC_ILLEGAL, rv_fetch_raw(h, PC(), in->len));
-        continue;
+        goto left_block;
 
     op_FP_S:
     op_FP_D:
@@ -293,7 +391,7 @@ next_block:
     op_SFENCE_VMA:
         SYNC();
         rv_exec_system(h, in);
-        continue;
+        goto left_block;
 
     op_CSRRW:
     op_CSRRS:
@@ -303,8 +401,7 @@ next_block:
     op_CSRRCI:
         SYNC();
         rv_csr_op(h, in);
-        continue;
-    }
+        goto left_block;
 #undef DISPATCH
 #undef NEXT
 }

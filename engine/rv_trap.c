@@ -77,24 +77,45 @@ void rv_raise(struct rv_hart *h, uint64_t cause, uint64_t tval)
 
     if (h->priv <= RV_PRIV_S && ((deleg >> code) & 1)) {
         uint64_t s = h->mstatus;
+        /* see the M-mode case below; S can still be rescued by an M-level
+         * interrupt, so only when none is enabled */
+        int again = !irq && h->priv == RV_PRIV_S && h->scause == cause &&
+                    h->sepc == h->pc && h->stval == tval && !(h->mie & ~h->mideleg) &&
+                    trap_target(h->stvec, cause) == h->pc;
         h->scause = cause;
         h->sepc = h->pc;
         h->stval = tval;
         s = (s & ~MSTATUS_SPP) | ((uint64_t)h->priv << 8);
         s = (s & ~MSTATUS_SPIE) | ((s & MSTATUS_SIE) ? MSTATUS_SPIE : 0);
         s &= ~MSTATUS_SIE;
+        again = again && h->mstatus == s;
         h->mstatus = s;
         h->priv = RV_PRIV_S;
         h->pc = trap_target(h->stvec, cause);
+        if (again) {
+            snprintf(h->fatal_msg, sizeof(h->fatal_msg),
+                     "no usable trap handler (stvec=0x%" PRIx64 "): the handler itself "
+                     "raises %s at pc 0x%" PRIx64 ", tval 0x%" PRIx64,
+                     h->stvec, exc_name(cause), h->pc, tval);
+            h->fatal = 1;
+        }
     } else {
         uint64_t s = h->mstatus;
         uint64_t from_pc = h->pc;
+        /* A synchronous trap taken in M at the handler's own address, with
+         * mcause/mepc/mtval/mstatus already holding exactly what this trap
+         * writes, leaves the hart in the state it was in: with MIE = 0 no
+         * interrupt can intervene, so it would repeat forever without
+         * retiring an instruction (and --max-insns could never stop it). */
+        int again = !irq && h->priv == RV_PRIV_M && h->mcause == cause &&
+                    h->mepc == from_pc && h->mtval == tval;
         h->mcause = cause;
         h->mepc = from_pc;
         h->mtval = tval;
         s = (s & ~MSTATUS_MPP) | ((uint64_t)h->priv << 11);
         s = (s & ~MSTATUS_MPIE) | ((s & MSTATUS_MIE) ? MSTATUS_MPIE : 0);
         s &= ~MSTATUS_MIE;
+        again = again && h->mstatus == s;
         h->mstatus = s;
         h->priv = RV_PRIV_M;
         h->pc = trap_target(h->mtvec, cause);
@@ -104,6 +125,12 @@ void rv_raise(struct rv_hart *h, uint64_t cause, uint64_t tval)
             snprintf(h->fatal_msg, sizeof(h->fatal_msg),
                      "no usable trap handler (mtvec=0x%" PRIx64 "): %s at pc 0x%" PRIx64
                      ", tval 0x%" PRIx64, h->mtvec, exc_name(cause), from_pc, tval);
+            h->fatal = 1;
+        } else if (again && h->pc == from_pc) {
+            snprintf(h->fatal_msg, sizeof(h->fatal_msg),
+                     "no usable trap handler (mtvec=0x%" PRIx64 "): the handler itself "
+                     "raises %s at pc 0x%" PRIx64 ", tval 0x%" PRIx64,
+                     h->mtvec, exc_name(cause), from_pc, tval);
             h->fatal = 1;
         }
     }
@@ -362,8 +389,10 @@ void rv_hart_set_irq(void *opaque, unsigned irq, int level)
 
     /* kick only on a rising edge: the CLINT re-asserts MTIP on every poll */
     if (level) {
-        if (!(atomic_fetch_or(&h->mip, bit) & bit))
+        if (!(atomic_fetch_or(&h->mip, bit) & bit)) {
+            atomic_fetch_or(&h->req, RV_REQ_CHECK);     /* seen at the next block boundary */
             rv_hart_kick(h);
+        }
     } else {
         atomic_fetch_and(&h->mip, ~bit);
     }
