@@ -10,6 +10,7 @@
 #include "clint.h"
 #include "console.h"
 #include "machine.h"
+#include "plic.h"
 #include "rv_trace.h"
 #include "sifive_test.h"
 #include "uart16550.h"
@@ -107,6 +108,13 @@ static void irq_mtip_set(void *opaque, unsigned n, int level)
     rv_hart_set_irq(opaque, RV_IRQ_MTI, level);
 }
 
+/* PLIC context 2h drives hart h's MEIP, context 2h+1 its SEIP (QEMU's
+ * order); n is the context number. */
+static void irq_plic_ctx_set(void *opaque, unsigned n, int level)
+{
+    rv_hart_set_irq(opaque, (n & 1) ? RV_IRQ_SEI : RV_IRQ_MEI, level);
+}
+
 static void reset_harts(struct machine *m)
 {
     rv_hart_reset(m->hart, m->boot.entry);
@@ -156,21 +164,28 @@ int machine_init(struct machine *m, const struct run_config *cfg, char *err, siz
     msip = (struct irq_line){ irq_msip_set, m->hart, 0 };
     mtip = (struct irq_line){ irq_mtip_set, m->hart, 0 };
     m->clint = clint_new(1, mtime_now, m, &msip, &mtip);
+    {
+        struct irq_line ctx[2] = {
+            { irq_plic_ctx_set, m->hart, 0 }, { irq_plic_ctx_set, m->hart, 1 },
+        };
+        m->plic = plic_new(VIRT_PLIC_NDEV + 1, 2, ctx);
+    }
     r = console_open(&m->console, STDIN_FILENO, isatty(STDIN_FILENO), on_console_quit, m,
                      &guest_in);
     if (r < 0) {
         snprintf(err, errlen, "cannot set up the console: %s", strerror(-r));
         return r;
     }
-    /* no PLIC on the bare-metal machine yet: the UART polls */
-    m->uart = uart16550_new(guest_in, m->out_fd, (struct irq_line){ NULL, NULL, 0 });
+    m->uart = uart16550_new(guest_in, m->out_fd,
+                            (struct irq_line){ plic_set_irq, m->plic, VIRT_UART0_IRQ });
     m->test = sifive_test_new(on_test_finish, m);
-    if (!m->clint || !m->uart || !m->test) {
+    if (!m->clint || !m->plic || !m->uart || !m->test) {
         snprintf(err, errlen, "cannot create devices");
         return -ENOMEM;
     }
     if (bus_map(&m->bus, VIRT_TEST_BASE, 0x1000, &sifive_test_ops, m->test, "test") < 0 ||
         bus_map(&m->bus, VIRT_CLINT_BASE, 0x10000, &clint_ops, m->clint, "clint") < 0 ||
+        bus_map(&m->bus, VIRT_PLIC_BASE, PLIC_MMIO_SIZE, &plic_ops, m->plic, "plic") < 0 ||
         bus_map(&m->bus, VIRT_UART0_BASE, 0x100, &uart16550_ops, m->uart, "uart0") < 0) {
         snprintf(err, errlen, "device map overlap");
         return -EEXIST;
@@ -258,6 +273,8 @@ void machine_destroy(struct machine *m)
     console_close(m->console);     /* after the UART: it reads the pipe */
     if (m->clint)
         clint_free(m->clint);
+    if (m->plic)
+        plic_free(m->plic);
     if (m->test)
         sifive_test_free(m->test);
     if (m->ram)

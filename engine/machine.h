@@ -25,6 +25,7 @@
 #define VIRT_PLIC_NDEV   95
 
 struct clint;
+struct plic;
 struct uart16550;
 struct sifive_test;
 struct console;
@@ -35,6 +36,7 @@ struct machine {
     uint64_t ram_size;
     struct bus bus;
     struct clint *clint;
+    struct plic *plic;
     struct uart16550 *uart;
     struct sifive_test *test;
     struct console *console;
