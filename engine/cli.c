@@ -1,3 +1,4 @@
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -13,7 +14,8 @@ int cli_parse_size(const char *s, uint64_t *out)
     unsigned long long v;
     uint64_t mult = 1ull << 20;
 
-    if (!s || !*s || *s == '-' || *s == '+')
+    /* strtoull would skip blanks and accept a sign (" -1" wraps around) */
+    if (!s || !isdigit((unsigned char)*s))
         return -EINVAL;
     errno = 0;
     v = strtoull(s, &end, 10);
@@ -46,10 +48,19 @@ int cli_parse_count(const char *s, uint64_t *out)
     unsigned long long v;
     uint64_t mult = 1;
 
-    if (!s || !*s || *s == '-' || *s == '+')
+    /* digits first (no blanks or sign: " -1" would wrap around); decimal,
+     * or hex with 0x, but a leading 0 does not mean octal */
+    if (!s || !isdigit((unsigned char)*s))
         return -EINVAL;
     errno = 0;
-    v = strtoull(s, &end, 0);
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        /* base 16 would take a second "0x" prefix itself */
+        if (!isxdigit((unsigned char)s[2]) || (s[2] == '0' && (s[3] == 'x' || s[3] == 'X')))
+            return -EINVAL;
+        v = strtoull(s + 2, &end, 16);
+    } else {
+        v = strtoull(s, &end, 10);
+    }
     if (errno || end == s)
         return -EINVAL;
     if (*end) {
@@ -79,6 +90,7 @@ void cli_usage_run(void *stream)
           "  --append STRING      kernel command line (/chosen/bootargs)\n"
           "  --dump-dtb FILE      write the machine's device tree and exit\n"
           "  --memory SIZE        guest RAM (default 128M; suffixes K M G; plain = MiB)\n"
+          "  --smp N              harts, 1 to 8, one host thread each (default 1)\n"
           "  --max-insns N        stop with an error after N instructions\n"
           "  --trace              print every instruction and its register writes\n"
           "  -h, --help           this help\n", stream);
@@ -87,7 +99,7 @@ void cli_usage_run(void *stream)
 int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size_t errlen)
 {
     enum { O_BIOS = 256, O_KERNEL, O_MEMORY, O_MAX_INSNS, O_TRACE, O_INITRD, O_APPEND,
-           O_DUMP_DTB };
+           O_DUMP_DTB, O_SMP };
     static const struct option opts[] = {
         { "bios", required_argument, NULL, O_BIOS },
         { "kernel", required_argument, NULL, O_KERNEL },
@@ -97,6 +109,7 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
         { "initrd", required_argument, NULL, O_INITRD },
         { "append", required_argument, NULL, O_APPEND },
         { "dump-dtb", required_argument, NULL, O_DUMP_DTB },
+        { "smp", required_argument, NULL, O_SMP },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -105,7 +118,8 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
     memset(cfg, 0, sizeof(*cfg));
     cfg->memory = GB_DEFAULT_MEMORY;
     cfg->smp = 1;
-    optind = 1;
+    optind = 0;     /* 0, not 1: GNU getopt then also resets its position
+                       inside a cluster left over from an earlier parse */
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
@@ -124,6 +138,10 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
             if (cfg->memory > GB_MAX_MEMORY || cfg->memory < (1ull << 20)) {
                 snprintf(err, errlen, "--memory '%s': must be between 1M and %" PRIu64 "G",
                          optarg, (uint64_t)(GB_MAX_MEMORY >> 30));
+                return -EINVAL;
+            }
+            if (cfg->memory & 0xfff) {
+                snprintf(err, errlen, "--memory '%s': must be a multiple of 4 KiB", optarg);
                 return -EINVAL;
             }
             break;
@@ -145,6 +163,16 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
         case O_DUMP_DTB:
             cfg->dump_dtb = optarg;
             break;
+        case O_SMP: {
+            uint64_t n;
+            if (cli_parse_count(optarg, &n) < 0 || n < 1 || n > GB_MAX_HARTS) {
+                snprintf(err, errlen, "--smp '%s': expected a number of harts from 1 to %d",
+                         optarg, GB_MAX_HARTS);
+                return -EINVAL;
+            }
+            cfg->smp = (unsigned)n;
+            break;
+        }
         case 'h':
             cli_usage_run(stdout);
             return 1;
@@ -152,8 +180,16 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
             snprintf(err, errlen, "option '%s' needs a value", argv[optind - 1]);
             return -EINVAL;
         default:
-            snprintf(err, errlen, "unknown option '%s' (see glassbox run --help)",
-                     argv[optind - 1]);
+            /* a bad letter inside a cluster ("-xq") is only in optopt;
+             * optopt >= 256 is one of ours given a value it does not take */
+            if (optopt >= 256)
+                snprintf(err, errlen, "option '%s' takes no value", argv[optind - 1]);
+            else if (optopt > 0)
+                snprintf(err, errlen, "unknown option '-%c' (see glassbox run --help)",
+                         optopt);
+            else
+                snprintf(err, errlen, "unknown option '%s' (see glassbox run --help)",
+                         argv[optind - 1]);
             return -EINVAL;
         }
     }
@@ -169,10 +205,6 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
     }
     if (cfg->initrd && !cfg->kernel) {
         snprintf(err, errlen, "--initrd needs --kernel");
-        return -EINVAL;
-    }
-    if (cfg->memory & 0xfff) {
-        snprintf(err, errlen, "--memory: must be a multiple of 4 KiB");
         return -EINVAL;
     }
     return 0;

@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,11 +50,26 @@ static uint64_t env_next_timer(void *opaque, unsigned hart)
     return clint_mtimecmp(m->clint, hart);
 }
 
+/* Wake the main thread, which stops the harts and decides what next. */
+static void machine_signal(struct machine *m)
+{
+    pthread_mutex_lock(&m->lock);
+    pthread_cond_broadcast(&m->cond);
+    pthread_mutex_unlock(&m->lock);
+}
+
+static void stop_harts(struct machine *m)
+{
+    for (unsigned i = 0; i < m->nharts; i++)
+        rv_hart_request(m->harts[i], RV_REQ_EXIT);
+}
+
 static void finish(struct machine *m, int code)
 {
-    m->exit_code = code;      /* before finished: the run loop reads them in that order */
+    m->exit_code = code;      /* before finished: the main thread reads them in that order */
     m->finished = 1;
-    rv_hart_request(m->hart, RV_REQ_EXIT);
+    stop_harts(m);
+    machine_signal(m);
 }
 
 static void on_console_quit(void *opaque)
@@ -67,7 +83,8 @@ static void on_test_finish(void *opaque, enum sifive_test_kind kind, int code)
 
     if (kind == SIFIVE_TEST_RESET) {
         m->reset_requested = 1;
-        rv_hart_request(m->hart, RV_REQ_EXIT);
+        stop_harts(m);
+        machine_signal(m);
         return;
     }
     finish(m, kind == SIFIVE_TEST_PASS ? 0 : code);
@@ -117,59 +134,82 @@ static void irq_plic_ctx_set(void *opaque, unsigned n, int level)
 
 static void reset_harts(struct machine *m)
 {
-    rv_hart_reset(m->hart, m->boot.entry);
-    m->hart->x[10] = m->hart->mhartid;     /* a0 = hart id */
-    m->hart->x[11] = m->boot.fdt_addr;     /* a1 = device tree */
-    m->hart->x[12] = m->boot.dyn_addr;     /* a2 = fw_dynamic info */
-    rv_bc_flush(m->hart);
+    for (unsigned i = 0; i < m->nharts; i++) {
+        struct rv_hart *h = m->harts[i];
+        rv_hart_reset(h, m->boot.entry);
+        h->x[10] = h->mhartid;          /* a0 = hart id */
+        h->x[11] = m->boot.fdt_addr;    /* a1 = device tree */
+        h->x[12] = m->boot.dyn_addr;    /* a2 = fw_dynamic info */
+        rv_bc_flush(h);
+    }
 }
 
-int machine_init(struct machine *m, const struct run_config *cfg, char *err, size_t errlen)
+static int create_harts(struct machine *m, char *err, size_t errlen)
 {
     struct rv_env env;
-    struct irq_line msip, mtip;
+
+    memset(&env, 0, sizeof(env));
+    env.ram = m->ram;
+    env.ram_base = VIRT_DRAM_BASE;
+    env.ram_size = m->ram_size;
+    env.bus = &m->bus;
+    env.get_time = env_time;
+    env.poll_timer = env_poll_timer;
+    env.next_timer = env_next_timer;
+    env.opaque = m;
+    if (m->info.has_tohost && !strcmp(m->cfg.bios, "none")) {
+        env.tohost = m->info.tohost;
+        env.fromhost = m->info.fromhost;
+        env.htif_write = env_htif_write;
+    }
+    for (unsigned i = 0; i < m->nharts; i++) {
+        struct rv_hart *h = aligned_alloc(64, (sizeof(struct rv_hart) + 63) & ~(size_t)63);
+        int r;
+
+        if (!h) {
+            snprintf(err, errlen, "out of memory");
+            return -ENOMEM;
+        }
+        memset(h, 0, sizeof(*h));
+        m->harts[i] = h;
+        r = rv_hart_init(h, i, &env);
+        if (r < 0) {
+            snprintf(err, errlen, "cannot create hart %u: %s", i, strerror(-r));
+            return r;
+        }
+        /* one block cache per hart: no locking on the hot path, and
+         * cross-hart code changes are covered by the FENCE.I the
+         * architecture requires of the executing hart */
+        h->bc = rv_bc_new(VIRT_DRAM_BASE, m->ram_size);
+        if (!h->bc) {
+            snprintf(err, errlen, "out of memory");
+            return -ENOMEM;
+        }
+        if (m->cfg.trace) {
+            h->trace = rv_tracer_new(stderr);
+            if (!h->trace) {
+                snprintf(err, errlen, "out of memory");
+                return -ENOMEM;
+            }
+        }
+    }
+    return 0;
+}
+
+static int create_devices(struct machine *m, char *err, size_t errlen)
+{
+    struct irq_line msip[GB_MAX_HARTS], mtip[GB_MAX_HARTS], ctx[2 * GB_MAX_HARTS];
     int r, guest_in = -1;
 
-    memset(m, 0, sizeof(*m));
-    m->cfg = *cfg;
-    m->out_fd = STDOUT_FILENO;
-    m->t0_ns = now_ns();
-
-    r = boot_read_images(m, err, errlen);
-    if (r < 0)
-        return r;
-
-    m->ram_size = cfg->memory;
-    m->ram = mmap(NULL, m->ram_size, PROT_READ | PROT_WRITE,
-                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (m->ram == MAP_FAILED) {
-        m->ram = NULL;
-        snprintf(err, errlen, "cannot map %" PRIu64 " MiB of guest RAM: %s",
-                 m->ram_size >> 20, strerror(errno));
-        return -ENOMEM;
+    for (unsigned i = 0; i < m->nharts; i++) {
+        msip[i] = (struct irq_line){ irq_msip_set, m->harts[i], 0 };
+        mtip[i] = (struct irq_line){ irq_mtip_set, m->harts[i], 0 };
+        ctx[2 * i] = (struct irq_line){ irq_plic_ctx_set, m->harts[i], 0 };
+        ctx[2 * i + 1] = (struct irq_line){ irq_plic_ctx_set, m->harts[i], 1 };
     }
-    r = boot_load(m, err, errlen);
-    if (r < 0)
-        return r;
-
-    m->hart = aligned_alloc(64, (sizeof(struct rv_hart) + 63) & ~(size_t)63);
-    m->bc = rv_bc_new(VIRT_DRAM_BASE, m->ram_size);
-    if (!m->hart || !m->bc) {
-        snprintf(err, errlen, "out of memory");
-        return -ENOMEM;
-    }
-    memset(m->hart, 0, sizeof(*m->hart));
-
     bus_init(&m->bus);
-    msip = (struct irq_line){ irq_msip_set, m->hart, 0 };
-    mtip = (struct irq_line){ irq_mtip_set, m->hart, 0 };
-    m->clint = clint_new(1, mtime_now, m, &msip, &mtip);
-    {
-        struct irq_line ctx[2] = {
-            { irq_plic_ctx_set, m->hart, 0 }, { irq_plic_ctx_set, m->hart, 1 },
-        };
-        m->plic = plic_new(VIRT_PLIC_NDEV + 1, 2, ctx);
-    }
+    m->clint = clint_new(m->nharts, mtime_now, m, msip, mtip);
+    m->plic = plic_new(VIRT_PLIC_NDEV + 1, 2 * m->nharts, ctx);
     r = console_open(&m->console, STDIN_FILENO, isatty(STDIN_FILENO), on_console_quit, m,
                      &guest_in);
     if (r < 0) {
@@ -190,84 +230,148 @@ int machine_init(struct machine *m, const struct run_config *cfg, char *err, siz
         snprintf(err, errlen, "device map overlap");
         return -EEXIST;
     }
+    return 0;
+}
 
-    memset(&env, 0, sizeof(env));
-    env.ram = m->ram;
-    env.ram_base = VIRT_DRAM_BASE;
-    env.ram_size = m->ram_size;
-    env.bus = &m->bus;
-    env.get_time = env_time;
-    env.poll_timer = env_poll_timer;
-    env.next_timer = env_next_timer;
-    env.opaque = m;
-    if (m->info.has_tohost) {
-        env.tohost = m->info.tohost;
-        env.fromhost = m->info.fromhost;
-        env.htif_write = env_htif_write;
-    }
-    r = rv_hart_init(m->hart, 0, &env);
-    if (r < 0) {
-        snprintf(err, errlen, "cannot create hart: %s", strerror(-r));
+int machine_init(struct machine *m, const struct run_config *cfg, char *err, size_t errlen)
+{
+    int r;
+
+    memset(m, 0, sizeof(*m));
+    m->cfg = *cfg;
+    m->nharts = cfg->smp ? cfg->smp : 1;
+    m->out_fd = STDOUT_FILENO;
+    m->t0_ns = now_ns();
+    pthread_mutex_init(&m->lock, NULL);
+    pthread_cond_init(&m->cond, NULL);
+
+    r = boot_read_images(m, err, errlen);
+    if (r < 0)
         return r;
+    m->ram_size = cfg->memory;
+    m->ram = mmap(NULL, m->ram_size, PROT_READ | PROT_WRITE,
+                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (m->ram == MAP_FAILED) {
+        m->ram = NULL;
+        snprintf(err, errlen, "cannot map %" PRIu64 " MiB of guest RAM: %s",
+                 m->ram_size >> 20, strerror(errno));
+        return -ENOMEM;
     }
-    m->hart->bc = m->bc;
-    if (cfg->trace) {
-        m->hart->trace = rv_tracer_new(stderr);
-        if (!m->hart->trace) {
-            snprintf(err, errlen, "out of memory");
-            return -ENOMEM;
-        }
-    }
+    r = boot_load(m, err, errlen);
+    if (r < 0)
+        return r;
+    /* harts before devices: devices get the harts' interrupt lines */
+    r = create_harts(m, err, errlen);
+    if (r == 0)
+        r = create_devices(m, err, errlen);
+    if (r < 0)
+        return r;
     reset_harts(m);
     return 0;
 }
 
-int machine_run(struct machine *m, char *err, size_t errlen)
+static const char *priv_name(unsigned p)
 {
-    struct rv_hart *h = m->hart;
+    return p == RV_PRIV_M ? "M" : p == RV_PRIV_S ? "S" : "U";
+}
 
-    for (;;) {
+/* One thread per hart: run in slices, polling this hart's timer between
+ * them, until a request, a fatal stop or the instruction limit. */
+static void *hart_thread(void *arg)
+{
+    struct rv_hart *h = arg;
+    struct machine *m = h->env.opaque;
+    char msg[sizeof(m->fail_msg)] = "";
+
+    while (!m->finished && !m->reset_requested && !m->failed) {
         uint64_t slice = RUN_SLICE;
         enum rv_exit e;
 
         if (m->cfg.max_insns) {
             if (h->instret >= m->cfg.max_insns) {
-                snprintf(err, errlen, "guest did not finish within %" PRIu64
-                         " instructions (--max-insns): stopped at pc 0x%" PRIx64 " in %s-mode",
-                         m->cfg.max_insns, h->pc,
-                         h->priv == RV_PRIV_M ? "M" : h->priv == RV_PRIV_S ? "S" : "U");
-                return 1;
+                snprintf(msg, sizeof(msg), "guest did not finish within %"
+                         PRIu64 " instructions (--max-insns): hart %" PRIu64
+                         " stopped at pc 0x%" PRIx64 " in %s-mode",
+                         m->cfg.max_insns, h->mhartid, h->pc, priv_name(h->priv));
+                break;
             }
             if (m->cfg.max_insns - h->instret < slice)
                 slice = m->cfg.max_insns - h->instret;
         }
-        clint_poll(m->clint, 0);
+        clint_poll(m->clint, (unsigned)h->mhartid);
         e = rv_hart_run(h, slice);
         if (e == RV_EXIT_FATAL) {
-            snprintf(err, errlen, "guest stopped: %s", h->fatal_msg);
-            return 1;
+            snprintf(msg, sizeof(msg), "guest stopped: hart %" PRIu64 ": %s",
+                     h->mhartid, h->fatal_msg);
+            break;
         }
-        if (m->reset_requested) {
-            m->reset_requested = 0;
-            if (boot_load(m, err, errlen) < 0)
-                return 1;
-            reset_harts(m);
-            continue;
+    }
+    if (msg[0]) {
+        /* the first failure is the one reported */
+        pthread_mutex_lock(&m->lock);
+        if (!m->failed) {
+            memcpy(m->fail_msg, msg, sizeof(msg));
+            m->failed = 1;
+        }
+        pthread_cond_broadcast(&m->cond);
+        pthread_mutex_unlock(&m->lock);
+        stop_harts(m);
+    }
+    return NULL;
+}
+
+int machine_run(struct machine *m, char *err, size_t errlen)
+{
+    for (;;) {
+        pthread_t tid[GB_MAX_HARTS];
+        unsigned started = 0;
+
+        for (unsigned i = 0; i < m->nharts; i++) {
+            if (pthread_create(&tid[i], NULL, hart_thread, m->harts[i]) != 0) {
+                snprintf(err, errlen, "cannot start the thread of hart %u", i);
+                m->failed = 1;
+                stop_harts(m);
+                break;
+            }
+            started++;
+        }
+        pthread_mutex_lock(&m->lock);
+        while (!m->finished && !m->reset_requested && !m->failed)
+            pthread_cond_wait(&m->cond, &m->lock);
+        pthread_mutex_unlock(&m->lock);
+        stop_harts(m);
+        for (unsigned i = 0; i < started; i++)
+            pthread_join(tid[i], NULL);
+
+        if (m->failed) {
+            if (m->fail_msg[0])
+                snprintf(err, errlen, "%s", m->fail_msg);
+            return 1;
         }
         if (m->finished)
             return m->exit_code;
+        /* reset: reload the images and start over, as QEMU does */
+        m->reset_requested = 0;
+        for (unsigned i = 0; i < m->nharts; i++)
+            atomic_store(&m->harts[i]->req, 0);
+        if (boot_load(m, err, errlen) < 0)
+            return 1;
+        reset_harts(m);
     }
 }
 
 void machine_destroy(struct machine *m)
 {
-    if (m->hart) {
-        rv_tracer_finish(m->hart);
-        rv_tracer_free(m->hart->trace);
-        rv_hart_destroy(m->hart);
-        free(m->hart);
+    for (unsigned i = 0; i < m->nharts; i++) {
+        struct rv_hart *h = m->harts[i];
+        if (!h)
+            continue;
+        rv_tracer_finish(h);
+        rv_tracer_free(h->trace);
+        rv_bc_free(h->bc);
+        rv_hart_destroy(h);
+        free(h);
     }
-    rv_bc_free(m->bc);
     if (m->uart)
         uart16550_free(m->uart);
     console_close(m->console);     /* after the UART: it reads the pipe */
@@ -282,5 +386,9 @@ void machine_destroy(struct machine *m)
     load_info_free(&m->info);
     free(m->kernel_data);
     boot_free(m);
+    if (m->nharts) {
+        pthread_mutex_destroy(&m->lock);
+        pthread_cond_destroy(&m->cond);
+    }
     memset(m, 0, sizeof(*m));
 }

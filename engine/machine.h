@@ -4,6 +4,7 @@
 #define GB_MACHINE_H
 
 #include <stdint.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #include "boot.h"
@@ -40,16 +41,20 @@ struct machine {
     struct uart16550 *uart;
     struct sifive_test *test;
     struct console *console;
-    struct rv_hart *hart;
-    struct rv_block_cache *bc;
+    struct rv_hart *harts[GB_MAX_HARTS];
+    unsigned nharts;
     struct load_info info;
     uint8_t *kernel_data, *bios_data, *initrd_data;
     size_t kernel_len, bios_len, initrd_len;
     struct boot_state boot;
     uint64_t t0_ns;             /* mtime epoch */
     int out_fd;
-    /* set by the finisher, HTIF or the console (other threads) */
-    _Atomic int finished, exit_code, reset_requested;
+    /* set by the finisher, HTIF, the console or a hart thread; the main
+     * thread waits on cond for any of them */
+    _Atomic int finished, exit_code, reset_requested, failed;
+    char fail_msg[384];
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
 };
 
 /* Build the machine; 0 or -errno with a one-line reason in err. */

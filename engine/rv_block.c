@@ -29,7 +29,7 @@ struct rv_block_cache *rv_bc_new(uint64_t ram_base, uint64_t ram_size)
 
     if (!bc)
         return NULL;
-    bc->arena = malloc(BC_ARENA_SIZE);
+    bc->arena = aligned_alloc(64, BC_ARENA_SIZE);
     bc->page_head = calloc(ram_size >> RV_PAGE_SHIFT, sizeof(*bc->page_head));
     if (!bc->arena || !bc->page_head) {
         rv_bc_free(bc);
@@ -139,10 +139,11 @@ static unsigned decode_block(struct rv_block *b, const uint8_t *p, uint64_t page
         off += in->len;
         n++;
         if (rv_op_ends_block(in->op))
-            return n;
+            break;
     }
     b->bytes = (uint16_t)off;
-    /* fell off the end (page or size limit): continue at the next pc */
+    /* sentinel: a block that falls off its end (page or size limit)
+     * continues at the next pc; after a block-ending op it is never run */
     memset(&b->insns[n], 0, sizeof(b->insns[n]));
     b->insns[n].op = RV_OP_END;
     b->insns[n].off = (uint16_t)off;
@@ -204,16 +205,15 @@ struct rv_block *rv_block_get(struct rv_hart *h)
     n = decode_block(b, p, RV_PAGE_SIZE - (pa & ~RV_PAGE_MASK), max);
     if (n == 0)
         return straddling_block(h, pa);
-    if (rv_op_ends_block(b->insns[n - 1].op))
-        b->bytes = (uint16_t)(b->insns[n - 1].off + b->insns[n - 1].len);
     b->paddr = pa;
     b->n = n;
     b->exec_count = 0;
+    b->threaded = 0;
     memset(b->link, 0, sizeof(b->link));
     b->valid = 1;
     b->cached = 1;
     bc->used += sizeof(struct rv_block) + (n + 1) * sizeof(struct rv_insn);
-    bc->used = (bc->used + 15) & ~(size_t)15;
+    bc->used = (bc->used + 63) & ~(size_t)63;     /* block headers start a cache line */
     b->hash_next = bc->hash[bc_hash(pa)];
     bc->hash[bc_hash(pa)] = b;
     off = (pa - bc->ram_base) >> RV_PAGE_SHIFT;

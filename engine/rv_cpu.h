@@ -110,8 +110,9 @@ struct rv_block {
     uint8_t valid;                  /* cleared when invalidated */
     uint8_t cached;                 /* 0 for the per-hart scratch block */
     uint16_t nmem;                  /* loads/stores: counted per block entry */
+    uint8_t threaded;               /* insns[].handler filled in */
     struct rv_block_link link[2];   /* direct chaining: [0] taken, [1] fall-through */
-    _Alignas(16) struct rv_insn insns[];
+    struct rv_insn insns[];
 };
 
 /* Jump cache: direct-mapped virtual pc -> block, validated by priv. */
@@ -162,6 +163,10 @@ struct rv_hart {
     uint8_t fs_off;             /* mstatus.FS == Off: FP is illegal */
     _Atomic uint64_t mip;       /* devices set MTIP/MSIP/MEIP/SEIP here */
     _Atomic uint32_t req;
+    /* The fast block boundary tests only instret >= run_limit: the end of
+     * the rv_hart_run() budget, or 0 once rv_hart_request() posted bits
+     * in req, which the slow boundary then reads. */
+    _Atomic uint64_t run_limit;
 
     struct rv_tlb_entry tlb_load[RV_MMU_COUNT][RV_TLB_SIZE];
     struct rv_tlb_entry tlb_store[RV_MMU_COUNT][RV_TLB_SIZE];

@@ -13,7 +13,7 @@
 /* Block lookup on the slow path: jump cache, else the block cache (which
  * may decode). Fills the jump cache entry. NULL means a fetch fault was
  * raised and h->pc is at the handler. */
-static struct rv_block *lookup_slow(struct rv_hart *h)
+static struct rv_block *lookup_slow(struct rv_hart *h, const void *const *labels)
 {
     struct rv_jcache_entry *e = &h->jcache[(h->pc >> 1) & (RV_JCACHE_SIZE - 1)];
     struct rv_block *b;
@@ -24,6 +24,11 @@ static struct rv_block *lookup_slow(struct rv_hart *h)
         return e->blk;
     }
     b = rv_block_get(h);
+    if (b && !b->threaded) {
+        for (unsigned i = 0; i <= b->n; i++)
+            b->insns[i].handler = labels[b->insns[i].op];
+        b->threaded = 1;
+    }
     if (b && b->cached) {
         e->blk = b;
         e->vpc = h->pc;
@@ -76,7 +81,7 @@ enum rv_exit rv_hart_run(struct rv_hart *h, uint64_t budget)
     const struct rv_insn *in = NULL;
     struct rv_block *blk = NULL;
     struct rv_tlb_entry *tlbl = NULL, *tlbs = NULL;
-    uint64_t bpc = 0, base = 0;     /* pc and instret at block entry */
+    uint64_t bpc = 0;               /* pc of the block's first instruction */
     uint64_t pc, icnt;              /* next pc; instret once the block ends */
     unsigned priv = h->priv, cur_priv = h->priv;
     uint64_t ctx = 0;               /* see struct rv_block_link */
@@ -86,17 +91,18 @@ enum rv_exit rv_hart_run(struct rv_hart *h, uint64_t budget)
     enum rv_exit ret;
     int r;
 
-#define DISPATCH() goto *labels[in->op]
+#define DISPATCH() goto *in->handler
 #define NEXT() do { in++; DISPATCH(); } while (0)
 #define IDX() ((uint64_t)(in - blk->insns))
 #define PC() (bpc + in->off)
     /* Make h->pc / h->instret exact for a helper that may trap or read them. */
-#define SYNC() do { h->pc = PC(); h->instret = base + IDX(); } while (0)
+#define BASE() (icnt - blk->n)  /* instret at block entry */
+#define SYNC() do { h->pc = PC(); h->instret = BASE() + IDX(); } while (0)
     /* The block-ending instruction retired: go on at npc (icnt is final). */
 #define CHAIN_TO(npc, k) do { pc = (npc); link = &blk->link[k]; goto boundary; } while (0)
     /* This instruction retired but the block must end here (h->pc and
      * h->instret become exact, and the slow boundary follows). */
-#define RETIRE_TO(npc) do { h->pc = (npc); h->instret = base + IDX() + 1; goto left_block; } while (0)
+#define RETIRE_TO(npc) do { h->pc = (npc); h->instret = BASE() + IDX() + 1; goto left_block; } while (0)
     /* Call a helper; CONT falls through, anything else leaves the block. */
 #define HELPER(call) do { SYNC(); r = (call); if (r) goto left_block; } while (0)
 
@@ -105,7 +111,7 @@ enum rv_exit rv_hart_run(struct rv_hart *h, uint64_t budget)
 boundary:
     /* fast boundary: pc and icnt are the hart's pc and instret, link the
      * exit of the block just left */
-    if (unlikely(atomic_load_explicit(&h->req, memory_order_relaxed) != 0 || icnt >= fast_end))
+    if (unlikely(icnt >= atomic_load_explicit(&h->run_limit, memory_order_relaxed)))
         goto boundary_slow;
     if (likely(link->vpc == pc && link->ctx == ctx)) {
         blk = link->blk;
@@ -123,7 +129,6 @@ enter:
     blk->exec_count++;
     nmem += blk->nmem;
     bpc = pc;
-    base = icnt;
     icnt += blk->n;
     in = blk->insns;
     DISPATCH();
@@ -150,8 +155,13 @@ slow:
         ret = RV_EXIT_FATAL;
         goto out;
     }
+    /* Re-arm the fast check, then read req. A request posts its bits,
+     * then zeroes run_limit; so either we see the bits now or run_limit
+     * stays 0 and the next boundary comes back here (all seq_cst). */
+    if (atomic_load(&h->run_limit) != fast_end)
+        atomic_store(&h->run_limit, fast_end);
     {
-        uint32_t req = atomic_load_explicit(&h->req, memory_order_relaxed);
+        uint32_t req = atomic_load(&h->req);
         if (unlikely(req)) {
             if (req & RV_REQ_EXIT) {
                 atomic_fetch_and(&h->req, ~RV_REQ_EXIT);
@@ -174,7 +184,7 @@ slow:
     ctx = h->xlate_gen << 3 | 4 | priv;
     tlbl = h->tlb_load[h->mmu_idx_data];
     tlbs = h->tlb_store[h->mmu_idx_data];
-    blk = lookup_slow(h);
+    blk = lookup_slow(h, labels);
     if (unlikely(!blk))
         goto slow;          /* fetch fault: pc now at the handler */
     if (unlikely(h->trace))

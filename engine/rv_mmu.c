@@ -150,8 +150,11 @@ void rv_tlb_flush_all(struct rv_hart *h)
     tlb_clear(&h->tlb_load[0][0], RV_MMU_COUNT * RV_TLB_SIZE);
     tlb_clear(&h->tlb_store[0][0], RV_MMU_COUNT * RV_TLB_SIZE);
     tlb_clear(&h->tlb_fetch[0][0], RV_MMU_COUNT * RV_TLB_SIZE);
-    /* the jump cache maps virtual pcs, so it goes with the translations */
+    /* the jump cache and the block links map virtual pcs, so they go
+     * with the translations (links are only followed while xlate_gen is
+     * unchanged, see rv_cpu.h) */
     memset(h->jcache, 0, sizeof(h->jcache));
+    h->xlate_gen++;
     h->tlb_super = 0;
     h->ctr.itlb_flushes++;
     h->ctr.dtlb_flushes++;
@@ -177,6 +180,7 @@ void rv_tlb_flush_page(struct rv_hart *h, uint64_t va)
             h->tlb_fetch[m][slot].tag = RV_TLB_INVALID;
     }
     memset(h->jcache, 0, sizeof(h->jcache));
+    h->xlate_gen++;
     h->ctr.itlb_flushes++;
     h->ctr.dtlb_flushes++;
 }

@@ -353,6 +353,7 @@ void rv_hart_reset(struct rv_hart *h, uint64_t pc)
 void rv_hart_request(struct rv_hart *h, uint32_t bits)
 {
     atomic_fetch_or(&h->req, bits);
+    atomic_store(&h->run_limit, 0);     /* then the hart's next block boundary looks */
     rv_hart_kick(h);
 }
 
@@ -389,10 +390,8 @@ void rv_hart_set_irq(void *opaque, unsigned irq, int level)
 
     /* kick only on a rising edge: the CLINT re-asserts MTIP on every poll */
     if (level) {
-        if (!(atomic_fetch_or(&h->mip, bit) & bit)) {
-            atomic_fetch_or(&h->req, RV_REQ_CHECK);     /* seen at the next block boundary */
-            rv_hart_kick(h);
-        }
+        if (!(atomic_fetch_or(&h->mip, bit) & bit))
+            rv_hart_request(h, RV_REQ_CHECK);   /* seen at the next block boundary; kicks */
     } else {
         atomic_fetch_and(&h->mip, ~bit);
     }
