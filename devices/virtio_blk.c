@@ -254,7 +254,8 @@ int virtio_blk_new(const char *path, int readonly, struct virtio_backend *be,
     b->capacity = bytes / VIRTIO_BLK_SECTOR;   /* a partial tail is unused */
     base = strrchr(path, '/');
     base = base ? base + 1 : path;
-    strncpy(b->serial, base, sizeof(b->serial));    /* zero-padded, as GET_ID */
+    /* Not NUL-terminated when 20 long: GET_ID is a zero-padded field. */
+    memcpy(b->serial, base, strnlen(base, sizeof(b->serial)));
     cap = htole64(b->capacity);
     memcpy(b->config + VIRTIO_BLK_CFG_CAPACITY, &cap, 8);
     put_le32(b->config + VIRTIO_BLK_CFG_SEG_MAX, VIRTIO_BLK_QUEUE_MAX - 2);

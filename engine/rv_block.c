@@ -208,7 +208,6 @@ struct rv_block *rv_block_get(struct rv_hart *h)
     b->paddr = pa;
     b->n = n;
     b->exec_count = 0;
-    b->threaded = 0;
     memset(b->link, 0, sizeof(b->link));
     b->valid = 1;
     b->cached = 1;

@@ -110,7 +110,6 @@ struct rv_block {
     uint8_t valid;                  /* cleared when invalidated */
     uint8_t cached;                 /* 0 for the per-hart scratch block */
     uint16_t nmem;                  /* loads/stores: counted per block entry */
-    uint8_t threaded;               /* insns[].handler filled in */
     struct rv_block_link link[2];   /* direct chaining: [0] taken, [1] fall-through */
     struct rv_insn insns[];
 };

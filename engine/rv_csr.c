@@ -398,10 +398,13 @@ int rv_csr_op(struct rv_hart *h, const struct rv_insn *in)
         goto illegal;
     }
     if (is_write) {
+        /* a read-modify-write of mip starts from the software-writable
+         * SEIP only, not its OR with the PLIC's line (3.1.9) */
+        uint64_t base = csr == CSR_MIP ? (old & ~MIP_SEIP) | h->mip_sw : old;
         switch (in->op) {
         case RV_OP_CSRRW: case RV_OP_CSRRWI: nv = src; break;
-        case RV_OP_CSRRS: case RV_OP_CSRRSI: nv = old | src; break;
-        default: nv = old & ~src; break;
+        case RV_OP_CSRRS: case RV_OP_CSRRSI: nv = base | src; break;
+        default: nv = base & ~src; break;
         }
         if (rv_csr_write(h, csr, nv) < 0)
             goto illegal;

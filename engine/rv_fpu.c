@@ -14,19 +14,19 @@
  * RMM (which hosts lack), float -> integer conversions, FMA on CPUs without
  * FMA3, and everything on hosts other than x86-64.
  *
- * Host path (second half): x86-64 SSE for RNE/RTZ/RDN/RUP.  SSE is IEEE
- * 754 with tininess detected after rounding and raises the same five
- * exceptions, so only NaN results need fixing up (SSE propagates payloads;
- * RISC-V returns the canonical NaN).  Each SSE operation runs inside one
- * asm statement that saves MXCSR, loads the wanted rounding mode with all
- * exceptions masked and flags clear, computes, reads the flags and
- * restores MXCSR: the compiler cannot move the arithmetic out of the
- * window and the caller's floating-point environment is never changed.
+ * Host path (second half): x86-64 SSE for add/sub/mul/div/sqrt/fma and
+ * f64 -> f32 in RNE/RTZ/RDN/RUP.  SSE is IEEE 754 with tininess detected
+ * after rounding and raises the same five exceptions, so only NaN results
+ * need fixing up (SSE propagates payloads; RISC-V returns the canonical
+ * NaN).  See "MXCSR" below for how modes and flags are handled cheaply.
  *
  * Operations that never round (min/max, compares, classify, f32 -> f64)
- * are plain integer code.  Written from the RISC-V unprivileged spec and
- * IEEE 754-2008; tests/unit/test_fpu.c checks the two paths against each
- * other and against a long double reference.
+ * are plain integer code; integer <-> float conversions use the software
+ * path on every host (as cheap as switching the host's rounding mode).
+ *
+ * Written from the RISC-V unprivileged spec and IEEE 754-2008;
+ * tests/unit/test_fpu.c checks the two paths against each other and
+ * against a long double reference.
  */
 #include "rv_fpu.h"
 
@@ -754,10 +754,47 @@ static inline int f64_is_snan(uint64_t a)
 
 #if RV_FPU_HOST
 
-/* MXCSR: all exceptions masked (bits 7-12), flags clear, FTZ/DAZ off,
- * rounding control in bits 13-14, indexed by RISC-V rm (RNE RTZ RDN RUP). */
-static const uint32_t mxcsr_for_rm[4] = {
-    0x1f80u, 0x1f80u | (3u << 13), 0x1f80u | (1u << 13), 0x1f80u | (2u << 13),
+/*
+ * Each host operation is one SSE instruction in one asm statement, so the
+ * compiler cannot move it away from the MXCSR writes around it.  There are
+ * two ways to run it, both exact:
+ *
+ * Flag path: load MXCSR with the rounding mode and the flags clear, run
+ * the instruction, read the flags it raised.  On Intel cores an ldmxcsr
+ * that changes status flags which a recent instruction raised, or that
+ * loads a word stmxcsr just stored, costs hundreds of cycles (one that
+ * changes only control bits costs a few), so afterwards RNE leaves MXCSR
+ * as it is (the usual state plus the new sticky flags) and the directed
+ * modes load RNE back from a constant.  A caller in any other state (not
+ * RNE, unmasked exceptions, FTZ/DAZ) gets its MXCSR back exactly, slowly.
+ *
+ * Fast path, taken when NX is already accrued in *fl (nearly always true
+ * in floating-point code) and the caller is in the usual state: then only
+ * NV, DZ, OF or UF could still change *fl, and none of them comes with a
+ * result strictly between the smallest normal and the largest finite
+ * number (overflow in RTZ/RDN gives the largest finite, underflow can
+ * round up to the smallest normal).  So the instruction runs without
+ * reading flags, and a result in that range is final; anything else is
+ * redone on the flag path.  RNE then needs no MXCSR write at all; the
+ * directed modes switch the rounding control with every flag bit set, so
+ * after the first time only control bits change.
+ *
+ * Either way the caller's rounding mode, masks and FTZ/DAZ are what they
+ * were; its sticky exception flags are not preserved unless it was in an
+ * unusual state (nothing in the engine reads them).
+ */
+#define MXCSR_DEFAULT 0x1f80u /* RNE, all exceptions masked */
+#define MXCSR_FLAGS 0x3fu
+
+/* indexed by RISC-V rm: RNE RTZ RDN RUP */
+static const uint32_t mxcsr_flag_path[4] = {
+    MXCSR_DEFAULT, MXCSR_DEFAULT | (3u << 13), MXCSR_DEFAULT | (1u << 13),
+    MXCSR_DEFAULT | (2u << 13),
+};
+static const uint32_t mxcsr_fast_path[4] = {
+    MXCSR_DEFAULT | MXCSR_FLAGS, MXCSR_DEFAULT | MXCSR_FLAGS | (3u << 13),
+    MXCSR_DEFAULT | MXCSR_FLAGS | (1u << 13),
+    MXCSR_DEFAULT | MXCSR_FLAGS | (2u << 13),
 };
 
 /* MXCSR flags IE DE ZE OE UE PE (bits 0-5) -> fflags; DE has no RISC-V
@@ -766,6 +803,18 @@ static inline unsigned mxcsr_to_fflags(uint32_t st)
 {
     return ((st & 0x01u) << 4) | ((st & 0x04u) << 1) | ((st & 0x08u) >> 1) |
            ((st & 0x10u) >> 3) | ((st & 0x20u) >> 5);
+}
+
+static inline uint32_t mxcsr_read(void)
+{
+    uint32_t m;
+    __asm__ __volatile__("stmxcsr %0" : "=m"(m));
+    return m;
+}
+
+static inline int mxcsr_usual(uint32_t m)
+{
+    return (m & ~MXCSR_FLAGS) == MXCSR_DEFAULT;
 }
 
 static inline float f32_from_bits(uint32_t a)
@@ -796,81 +845,88 @@ static inline uint64_t f64_bits(double d)
     return a;
 }
 
-/* One SSE instruction `insn src, dst` bracketed by the MXCSR switch. */
-#define HOST_ASM(insn, dst_c, dst, src_c, src, cw, st)                        \
+/* Flag path: run `op` in mode rm, flags into `st`. */
+#define MX_FLAG_PATH(op, outs, ...)                                            \
     do {                                                                       \
-        uint32_t saved_;                                                       \
-        __asm__ __volatile__("stmxcsr %[sv]\n\t"                               \
-                             "ldmxcsr %[cwm]\n\t" insn " %[s], %[d]\n\t"       \
-                             "stmxcsr %[stm]\n\t"                              \
-                             "ldmxcsr %[sv]"                                   \
-                             : [d] dst_c(dst), [sv] "=m"(saved_),              \
-                               [stm] "=m"(st)                                  \
-                             : [s] src_c(src), [cwm] "m"(cw));                 \
+        uint32_t saved_ = mxcsr_read();                                        \
+        if (!mxcsr_usual(saved_))                                              \
+            __asm__ __volatile__("ldmxcsr %[cwm]\n\t" op "\n\t"                \
+                                 "stmxcsr %[stm]\n\tldmxcsr %[rs]"             \
+                                 : outs, [stm] "=m"(st)                        \
+                                 : __VA_ARGS__,                                \
+                                   [cwm] "m"(mxcsr_flag_path[rm]),             \
+                                   [rs] "m"(saved_));                          \
+        else if (rm == RV_RM_RNE)                                              \
+            __asm__ __volatile__("ldmxcsr %[cwm]\n\t" op "\n\t"                \
+                                 "stmxcsr %[stm]"                              \
+                                 : outs, [stm] "=m"(st)                        \
+                                 : __VA_ARGS__,                                \
+                                   [cwm] "m"(mxcsr_flag_path[rm]));            \
+        else                                                                   \
+            __asm__ __volatile__("ldmxcsr %[cwm]\n\t" op "\n\t"                \
+                                 "stmxcsr %[stm]\n\tldmxcsr %[rs]"             \
+                                 : outs, [stm] "=m"(st)                        \
+                                 : __VA_ARGS__,                                \
+                                   [cwm] "m"(mxcsr_flag_path[rm]),             \
+                                   [rs] "m"(mxcsr_flag_path[RV_RM_RNE]));      \
     } while (0)
 
-#define HOST_BINOP(name, type, insn)                                           \
-    static inline type name(type a, type b, unsigned rm, unsigned *fl)        \
+/* Fast path: run `op` in mode rm, flags not read.  The caller is in the
+ * usual state, so RNE is already loaded. */
+#define MX_FAST_PATH(op, outs, ...)                                            \
+    do {                                                                       \
+        if (rm == RV_RM_RNE)                                                   \
+            __asm__ __volatile__(op : outs : __VA_ARGS__);                     \
+        else                                                                   \
+            __asm__ __volatile__("ldmxcsr %[cwm]\n\t" op "\n\tldmxcsr %[rs]"   \
+                                 : outs                                        \
+                                 : __VA_ARGS__,                                \
+                                   [cwm] "m"(mxcsr_fast_path[rm]),             \
+                                   [rs] "m"(mxcsr_fast_path[RV_RM_RNE]));      \
+    } while (0)
+
+/* name_flags(d, s, rm, fl) / name_fast(d, s, rm): d = insn(s, d). */
+#define HOST_FN2(name, tout, tin, insn)                                        \
+    static inline tout name##_flags(tout d, tin s, unsigned rm, unsigned *fl)  \
     {                                                                          \
-        uint32_t st_;                                                          \
-        HOST_ASM(insn, "+x", a, "x", b, mxcsr_for_rm[rm], st_);                \
-        *fl |= mxcsr_to_fflags(st_);                                           \
-        return a;                                                              \
+        uint32_t st;                                                           \
+        MX_FLAG_PATH(insn " %[s], %[d]", [d] "+x"(d), [s] "x"(s));             \
+        *fl |= mxcsr_to_fflags(st);                                            \
+        return d;                                                              \
+    }                                                                          \
+    static inline tout name##_fast(tout d, tin s, unsigned rm)                 \
+    {                                                                          \
+        MX_FAST_PATH(insn " %[s], %[d]", [d] "+x"(d), [s] "x"(s));             \
+        return d;                                                              \
     }
 
-HOST_BINOP(host_adds, float, "addss")
-HOST_BINOP(host_subs, float, "subss")
-HOST_BINOP(host_muls, float, "mulss")
-HOST_BINOP(host_divs, float, "divss")
-HOST_BINOP(host_sqrts, float, "sqrtss")
-HOST_BINOP(host_addd, double, "addsd")
-HOST_BINOP(host_subd, double, "subsd")
-HOST_BINOP(host_muld, double, "mulsd")
-HOST_BINOP(host_divd, double, "divsd")
-HOST_BINOP(host_sqrtd, double, "sqrtsd")
-
-static inline float host_cvt_d2s(double a, unsigned rm, unsigned *fl)
-{
-    uint32_t st;
-    float r = 0.0f;
-    HOST_ASM("cvtsd2ss", "+x", r, "x", a, mxcsr_for_rm[rm], st);
-    *fl |= mxcsr_to_fflags(st);
-    return r;
-}
-
-static inline float host_cvt_q2s(int64_t v, unsigned rm, unsigned *fl)
-{
-    uint32_t st;
-    float r = 0.0f;
-    HOST_ASM("cvtsi2ssq", "+x", r, "r", v, mxcsr_for_rm[rm], st);
-    *fl |= mxcsr_to_fflags(st);
-    return r;
-}
-
-static inline double host_cvt_q2d(int64_t v, unsigned rm, unsigned *fl)
-{
-    uint32_t st;
-    double r = 0.0;
-    HOST_ASM("cvtsi2sdq", "+x", r, "r", v, mxcsr_for_rm[rm], st);
-    *fl |= mxcsr_to_fflags(st);
-    return r;
-}
+HOST_FN2(host_adds, float, float, "addss")
+HOST_FN2(host_subs, float, float, "subss")
+HOST_FN2(host_muls, float, float, "mulss")
+HOST_FN2(host_divs, float, float, "divss")
+HOST_FN2(host_sqrts, float, float, "sqrtss")
+HOST_FN2(host_addd, double, double, "addsd")
+HOST_FN2(host_subd, double, double, "subsd")
+HOST_FN2(host_muld, double, double, "mulsd")
+HOST_FN2(host_divd, double, double, "divsd")
+HOST_FN2(host_sqrtd, double, double, "sqrtsd")
+HOST_FN2(host_cvtds, float, double, "cvtsd2ss")
 
 /* a = b * a + c in one rounding; needs FMA3 (VEX encoded). */
 #define HOST_FMA(name, type, insn)                                             \
-    static inline type name(type a, type b, type c, unsigned rm, unsigned *fl) \
+    static inline type name##_flags(type a, type b, type c, unsigned rm,       \
+                                    unsigned *fl)                              \
     {                                                                          \
-        uint32_t saved_, st_;                                                  \
-        __asm__ __volatile__("stmxcsr %[sv]\n\t"                               \
-                             "ldmxcsr %[cwm]\n\t" insn                         \
-                             " %[c], %[b], %[a]\n\t"                           \
-                             "stmxcsr %[stm]\n\t"                              \
-                             "ldmxcsr %[sv]"                                   \
-                             : [a] "+x"(a), [sv] "=m"(saved_),                 \
-                               [stm] "=m"(st_)                                 \
-                             : [b] "x"(b), [c] "x"(c),                         \
-                               [cwm] "m"(mxcsr_for_rm[rm]));                   \
-        *fl |= mxcsr_to_fflags(st_);                                           \
+        uint32_t st;                                                           \
+        MX_FLAG_PATH(insn " %[c], %[b], %[a]", [a] "+x"(a), [b] "x"(b),        \
+                     [c] "x"(c));                                              \
+        *fl |= mxcsr_to_fflags(st);                                            \
+        return a;                                                              \
+    }                                                                          \
+    static inline type name##_fast(type a, type b, type c, unsigned rm)        \
+    {                                                                          \
+        MX_FAST_PATH(insn " %[c], %[b], %[a]", [a] "+x"(a), [b] "x"(b),        \
+                     [c] "x"(c));                                              \
         return a;                                                              \
     }
 
@@ -880,6 +936,25 @@ HOST_FMA(host_fmad, double, "vfmadd213sd")
 static inline int host_has_fma(void)
 {
     return __builtin_cpu_supports("fma");
+}
+
+/* Whether the fast path may be tried. */
+static inline int fast_ok(const unsigned *fl)
+{
+    return (*fl & RV_FFLAG_NX) && mxcsr_usual(mxcsr_read());
+}
+
+/* Magnitude strictly between the smallest normal and the largest finite:
+ * a result that cannot carry NV, DZ, OF or UF. */
+static inline int f32_plain(uint32_t r)
+{
+    return (r & ~F32_SIGN) - 0x00800001u < 0x7f7fffffu - 0x00800001u;
+}
+
+static inline int f64_plain(uint64_t r)
+{
+    return (r & ~F64_SIGN) - UINT64_C(0x0010000000000001) <
+           UINT64_C(0x7fefffffffffffff) - UINT64_C(0x0010000000000001);
 }
 
 static inline uint32_t f32_canon(uint32_t r)
@@ -892,10 +967,19 @@ static inline uint64_t f64_canon(uint64_t r)
     return f64_is_nan(r) ? RV_F64_CANON_NAN : r;
 }
 
-#define F32_HOST2(a, b, op)                                                    \
-    f32_canon(f32_bits(op(f32_from_bits(a), f32_from_bits(b), rm, fl)))
-#define F64_HOST2(a, b, op)                                                    \
-    f64_canon(f64_bits(op(f64_from_bits(a), f64_from_bits(b), rm, fl)))
+/* Run host op `fn` (d, s) for format 32/64: fast path, then flag path. */
+#define HOST_RUN2(w, fn, d, s)                                                 \
+    do {                                                                       \
+        uint##w##_t r_;                                                        \
+        if (fast_ok(fl)) {                                                     \
+            r_ = f##w##_bits(fn##_fast(f##w##_from_bits(d),                    \
+                                       f##w##_from_bits(s), rm));              \
+            if (f##w##_plain(r_))                                              \
+                return r_;                                                     \
+        }                                                                      \
+        return f##w##_canon(f##w##_bits(                                       \
+            fn##_flags(f##w##_from_bits(d), f##w##_from_bits(s), rm, fl)));    \
+    } while (0)
 
 #endif /* RV_FPU_HOST */
 
@@ -914,66 +998,40 @@ int rv_fpu_host_path(int fma)
 #define USE_HOST(rm) ((rm) < RV_RM_RMM)
 #else
 #define USE_HOST(rm) 0
+#define HOST_RUN2(w, fn, d, s) ((void)0)
 #endif
 
 /* ---- arithmetic ---- */
 
-#if RV_FPU_HOST
-#define DEF_F32_BINOP(op, hostfn)                                              \
-    uint32_t rv_f32_##op(uint32_t a, uint32_t b, unsigned rm, unsigned *fl)    \
+#define DEF_BINOP(w, op, hostfn)                                               \
+    uint##w##_t rv_f##w##_##op(uint##w##_t a, uint##w##_t b, unsigned rm,      \
+                               unsigned *fl)                                   \
     {                                                                          \
         if (USE_HOST(rm))                                                      \
-            return F32_HOST2(a, b, hostfn);                                    \
-        return rv_soft_f32_##op(a, b, rm, fl);                                 \
+            HOST_RUN2(w, hostfn, a, b);                                        \
+        return rv_soft_f##w##_##op(a, b, rm, fl);                              \
     }
-#define DEF_F64_BINOP(op, hostfn)                                              \
-    uint64_t rv_f64_##op(uint64_t a, uint64_t b, unsigned rm, unsigned *fl)    \
-    {                                                                          \
-        if (USE_HOST(rm))                                                      \
-            return F64_HOST2(a, b, hostfn);                                    \
-        return rv_soft_f64_##op(a, b, rm, fl);                                 \
-    }
-#else
-#define DEF_F32_BINOP(op, hostfn)                                              \
-    uint32_t rv_f32_##op(uint32_t a, uint32_t b, unsigned rm, unsigned *fl)    \
-    {                                                                          \
-        return rv_soft_f32_##op(a, b, rm, fl);                                 \
-    }
-#define DEF_F64_BINOP(op, hostfn)                                              \
-    uint64_t rv_f64_##op(uint64_t a, uint64_t b, unsigned rm, unsigned *fl)    \
-    {                                                                          \
-        return rv_soft_f64_##op(a, b, rm, fl);                                 \
-    }
-#endif
 
-DEF_F32_BINOP(add, host_adds)
-DEF_F32_BINOP(sub, host_subs)
-DEF_F32_BINOP(mul, host_muls)
-DEF_F32_BINOP(div, host_divs)
-DEF_F64_BINOP(add, host_addd)
-DEF_F64_BINOP(sub, host_subd)
-DEF_F64_BINOP(mul, host_muld)
-DEF_F64_BINOP(div, host_divd)
+DEF_BINOP(32, add, host_adds)
+DEF_BINOP(32, sub, host_subs)
+DEF_BINOP(32, mul, host_muls)
+DEF_BINOP(32, div, host_divs)
+DEF_BINOP(64, add, host_addd)
+DEF_BINOP(64, sub, host_subd)
+DEF_BINOP(64, mul, host_muld)
+DEF_BINOP(64, div, host_divd)
 
 uint32_t rv_f32_sqrt(uint32_t a, unsigned rm, unsigned *fl)
 {
-#if RV_FPU_HOST
-    if (USE_HOST(rm)) {
-        float x = f32_from_bits(a);
-        return f32_canon(f32_bits(host_sqrts(x, x, rm, fl)));
-    }
-#endif
+    if (USE_HOST(rm))
+        HOST_RUN2(32, host_sqrts, a, a);
     return rv_soft_f32_sqrt(a, rm, fl);
 }
 
 uint64_t rv_f64_sqrt(uint64_t a, unsigned rm, unsigned *fl)
 {
-#if RV_FPU_HOST
-    if (USE_HOST(rm)) {
-        double x = f64_from_bits(a);
-        return f64_canon(f64_bits(host_sqrtd(x, x, rm, fl)));
-    }
-#endif
+    if (USE_HOST(rm))
+        HOST_RUN2(64, host_sqrtd, a, a);
     return rv_soft_f64_sqrt(a, rm, fl);
 }
 
@@ -987,8 +1045,14 @@ uint32_t rv_f32_fma(uint32_t a, uint32_t b, uint32_t c, int neg_prod,
         !f32_is_nan(c)) {
         /* Negation is exact, so it can be applied to the operands. */
         float x = f32_from_bits(a ^ (neg_prod ? F32_SIGN : 0));
+        float y = f32_from_bits(b);
         float z = f32_from_bits(c ^ (neg_add ? F32_SIGN : 0));
-        return f32_canon(f32_bits(host_fmas(x, f32_from_bits(b), z, rm, fl)));
+        if (fast_ok(fl)) {
+            uint32_t r = f32_bits(host_fmas_fast(x, y, z, rm));
+            if (f32_plain(r))
+                return r;
+        }
+        return f32_canon(f32_bits(host_fmas_flags(x, y, z, rm, fl)));
     }
 #endif
     return rv_soft_f32_fma(a, b, c, neg_prod, neg_add, rm, fl);
@@ -1001,8 +1065,14 @@ uint64_t rv_f64_fma(uint64_t a, uint64_t b, uint64_t c, int neg_prod,
     if (USE_HOST(rm) && host_has_fma() && !f64_is_nan(a) && !f64_is_nan(b) &&
         !f64_is_nan(c)) {
         double x = f64_from_bits(a ^ (neg_prod ? F64_SIGN : 0));
+        double y = f64_from_bits(b);
         double z = f64_from_bits(c ^ (neg_add ? F64_SIGN : 0));
-        return f64_canon(f64_bits(host_fmad(x, f64_from_bits(b), z, rm, fl)));
+        if (fast_ok(fl)) {
+            uint64_t r = f64_bits(host_fmad_fast(x, y, z, rm));
+            if (f64_plain(r))
+                return r;
+        }
+        return f64_canon(f64_bits(host_fmad_flags(x, y, z, rm, fl)));
     }
 #endif
     return rv_soft_f64_fma(a, b, c, neg_prod, neg_add, rm, fl);
@@ -1186,67 +1256,59 @@ uint64_t rv_f32_to_f64(uint32_t a, unsigned *fl)
 uint32_t rv_f64_to_f32(uint64_t a, unsigned rm, unsigned *fl)
 {
 #if RV_FPU_HOST
-    if (USE_HOST(rm))
-        return f32_canon(f32_bits(host_cvt_d2s(f64_from_bits(a), rm, fl)));
+    if (USE_HOST(rm)) {
+        double x = f64_from_bits(a);
+        if (fast_ok(fl)) {
+            uint32_t r = f32_bits(host_cvtds_fast(0.0f, x, rm));
+            if (f32_plain(r))
+                return r;
+        }
+        return f32_canon(f32_bits(host_cvtds_flags(0.0f, x, rm, fl)));
+    }
 #endif
     return rv_soft_f64_to_f32(a, rm, fl);
 }
 
-/* ---- integer -> float ---- */
+/* ---- integer -> float (software: a normalize and one rounding step is
+ * as cheap as switching the host's rounding mode) ---- */
 
 uint32_t rv_i32_to_f32(int32_t v, unsigned rm, unsigned *fl)
 {
-    return rv_i64_to_f32(v, rm, fl);
+    return rv_soft_i64_to_f32(v, rm, fl);
 }
 
 uint32_t rv_u32_to_f32(uint32_t v, unsigned rm, unsigned *fl)
 {
-    return rv_i64_to_f32((int64_t)v, rm, fl);
+    return rv_soft_u64_to_f32(v, rm, fl);
 }
 
 uint32_t rv_i64_to_f32(int64_t v, unsigned rm, unsigned *fl)
 {
-#if RV_FPU_HOST
-    if (USE_HOST(rm))
-        return f32_bits(host_cvt_q2s(v, rm, fl));
-#endif
     return rv_soft_i64_to_f32(v, rm, fl);
 }
 
 uint32_t rv_u64_to_f32(uint64_t v, unsigned rm, unsigned *fl)
 {
-#if RV_FPU_HOST
-    if (USE_HOST(rm) && v <= (uint64_t)INT64_MAX)
-        return f32_bits(host_cvt_q2s((int64_t)v, rm, fl));
-#endif
     return rv_soft_u64_to_f32(v, rm, fl);
 }
 
 uint64_t rv_i32_to_f64(int32_t v, unsigned rm, unsigned *fl)
 {
-    return rv_i64_to_f64(v, rm, fl); /* always exact */
+    return rv_soft_i64_to_f64(v, rm, fl); /* always exact */
 }
 
 uint64_t rv_u32_to_f64(uint32_t v, unsigned rm, unsigned *fl)
 {
-    return rv_i64_to_f64((int64_t)v, rm, fl); /* always exact */
+    return rv_soft_u64_to_f64(v, rm, fl); /* always exact */
 }
 
 uint64_t rv_i64_to_f64(int64_t v, unsigned rm, unsigned *fl)
 {
-#if RV_FPU_HOST
-    if (USE_HOST(rm))
-        return f64_bits(host_cvt_q2d(v, rm, fl));
-#endif
     return rv_soft_i64_to_f64(v, rm, fl);
 }
 
 uint64_t rv_u64_to_f64(uint64_t v, unsigned rm, unsigned *fl)
 {
-#if RV_FPU_HOST
-    if (USE_HOST(rm) && v <= (uint64_t)INT64_MAX)
-        return f64_bits(host_cvt_q2d((int64_t)v, rm, fl));
-#endif
     return rv_soft_u64_to_f64(v, rm, fl);
 }
 

@@ -5,7 +5,10 @@
  * resolved static rounding mode (RV_RM_*); the caller turns DYN into frm and
  * raises illegal-instruction for 5..7.  Out-of-range rm values never cause
  * undefined behaviour: they round like RNE.  `fl` points at the accrued
- * exception flags (fflags layout); functions only OR bits into it.
+ * exception flags (fflags layout); functions only OR bits into it.  Pass
+ * the hart's fflags itself, not a zeroed temporary: once NX is accrued
+ * the x86-64 path no longer needs to read the host's flags, which makes
+ * it several times faster.
  *
  * Semantics follow RISC-V: every NaN result is the canonical NaN, tininess
  * is detected after rounding, FMA signals invalid for inf*0 even when the
@@ -19,8 +22,11 @@
  * rounding like RISC-V) and a portable software path (rv_soft_*) that
  * handles all five modes.  The public functions pick one; the rv_soft_*
  * functions are exported so tests can check the two against each other.
- * Neither path changes the host's floating-point environment: the SSE path
- * saves and restores MXCSR around each operation.
+ *
+ * Host state: the SSE path leaves the calling thread's MXCSR rounding mode,
+ * exception masks and FTZ/DAZ as it found them (normally RNE, all masked);
+ * the host's sticky exception flags are not preserved.  The x87 unit is
+ * never touched.  Everything is reentrant; there is no global state.
  */
 #ifndef RV_FPU_H
 #define RV_FPU_H
@@ -105,16 +111,16 @@ uint32_t rv_f64_to_f32(uint64_t a, unsigned rm, unsigned *fl);
 
 /*
  * Nonzero when the public functions use the host FPU for RNE/RTZ/RDN/RUP
- * (x86-64 builds); `fma` tells whether FMA also goes to the host (needs the
- * FMA3 extension).  Build with -DRV_FPU_SOFT_ONLY to force the software path.
+ * (x86-64 builds); `fma` asks whether FMA does too (needs FMA3).  Build
+ * with -DRV_FPU_SOFT_ONLY to force the software path everywhere.
  */
 int rv_fpu_host_path(int fma);
 
 /*
  * Software path: same contracts as the public functions above, all five
  * rounding modes, no host FP arithmetic.  The public add/sub/mul/div/sqrt/
- * fma, f64->f32 and integer->float functions use it for RMM (and for
- * everything on non-x86 hosts); float->integer conversions always use it.
+ * fma and f64->f32 functions use it for RMM (and for everything on non-x86
+ * hosts); conversions between integers and floats always use it.
  */
 uint32_t rv_soft_f32_add(uint32_t a, uint32_t b, unsigned rm, unsigned *fl);
 uint32_t rv_soft_f32_sub(uint32_t a, uint32_t b, unsigned rm, unsigned *fl);

@@ -49,9 +49,6 @@ enum {
 #define RV_REG_SINK 32
 
 struct rv_insn {
-    /* the interpreter's handler for op (threaded dispatch), filled in when
-     * the block first runs; NULL straight out of the decoder */
-    const void *handler;
     uint16_t op;        /* enum rv_op */
     uint8_t rd, rs1, rs2, rs3;
     uint8_t rm;         /* FP rounding mode / AMO funct5 / FP sub-op */
@@ -61,7 +58,7 @@ struct rv_insn {
     uint16_t fop;       /* FP_S/FP_D: funct7<<5 | rs2-field selector */
 };
 
-_Static_assert(sizeof(struct rv_insn) == 24, "rv_insn must stay 24 bytes");
+_Static_assert(sizeof(struct rv_insn) == 16, "rv_insn must stay 16 bytes");
 
 /* Decode one instruction (16- or 32-bit, chosen by the low bits of raw).
  * Returns the op and fills *out (off is left to the caller). Reserved

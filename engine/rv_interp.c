@@ -13,7 +13,7 @@
 /* Block lookup on the slow path: jump cache, else the block cache (which
  * may decode). Fills the jump cache entry. NULL means a fetch fault was
  * raised and h->pc is at the handler. */
-static struct rv_block *lookup_slow(struct rv_hart *h, const void *const *labels)
+static struct rv_block *lookup_slow(struct rv_hart *h)
 {
     struct rv_jcache_entry *e = &h->jcache[(h->pc >> 1) & (RV_JCACHE_SIZE - 1)];
     struct rv_block *b;
@@ -24,11 +24,6 @@ static struct rv_block *lookup_slow(struct rv_hart *h, const void *const *labels
         return e->blk;
     }
     b = rv_block_get(h);
-    if (b && !b->threaded) {
-        for (unsigned i = 0; i <= b->n; i++)
-            b->insns[i].handler = labels[b->insns[i].op];
-        b->threaded = 1;
-    }
     if (b && b->cached) {
         e->blk = b;
         e->vpc = h->pc;
@@ -52,21 +47,27 @@ static unsigned mem_ops_after(const struct rv_block *b, const struct rv_insn *in
 /* The loop has two block boundaries:
  *
  * - the fast one (`boundary`), taken after branches, jumps and falling off
- *   the end of a block. It tests one request word and the budget, then
- *   looks the next block up in the jump cache. Everything that could make
- *   an interrupt pending and enabled either happens in a helper (CSR
- *   writes, xRET, traps: those leave through the slow boundary) or comes
- *   from a device through rv_hart_set_irq(), which posts RV_REQ_CHECK.
+ *   the end of a block. It compares instret with run_limit (the budget,
+ *   or 0 when a request is pending), then follows the exit's cached
+ *   successor (struct rv_block_link) if the translation generation and
+ *   privilege it was made under still hold, else asks the jump cache and
+ *   records the answer in the link. Everything that could make an
+ *   interrupt pending and enabled either happens in a helper (CSR writes,
+ *   xRET, traps: those leave through the slow boundary) or comes from a
+ *   device through rv_hart_set_irq(), which posts RV_REQ_CHECK.
  *
  * - the slow one (`slow`), after helpers and traps: it re-reads the hart
- *   state the fast path keeps in locals (pc, instret, priv, data TLBs),
- *   handles fatal stops, requests, the budget and interrupts, and refills
- *   the jump cache.
+ *   state the fast path keeps in locals (pc, instret, priv, data TLBs,
+ *   translation generation), handles fatal stops, requests, the budget
+ *   and interrupts, and refills the jump cache.
  *
  * Counters that would cost a memory update per block or per instruction
- * (blocks entered, TLB lookups, instructions per privilege) live in
- * locals and are added to h->ctr when rv_hart_run returns, at most one
- * slice (machine.c) late. */
+ * live in locals and reach h->ctr when rv_hart_run returns, at most one
+ * slice (machine.c) late: block_lookups/block_hits (a block entered
+ * through a link or the jump cache is a hit; the slow path counts its own
+ * lookups), dtlb_lookups (a per-block count of loads and stores, corrected
+ * when a block is left early) and insns_by_priv (retired instructions,
+ * attributed when the privilege changes). */
 enum rv_exit rv_hart_run(struct rv_hart *h, uint64_t budget)
 {
     static const void *const labels[RV_OP__COUNT] = {
@@ -91,7 +92,7 @@ enum rv_exit rv_hart_run(struct rv_hart *h, uint64_t budget)
     enum rv_exit ret;
     int r;
 
-#define DISPATCH() goto *in->handler
+#define DISPATCH() goto *labels[in->op]
 #define NEXT() do { in++; DISPATCH(); } while (0)
 #define IDX() ((uint64_t)(in - blk->insns))
 #define PC() (bpc + in->off)
@@ -109,8 +110,8 @@ enum rv_exit rv_hart_run(struct rv_hart *h, uint64_t budget)
     goto slow;
 
 boundary:
-    /* fast boundary: pc and icnt are the hart's pc and instret, link the
-     * exit of the block just left */
+    /* fast boundary: pc and icnt are the hart's pc and instret, link is
+     * the exit of the block just left */
     if (unlikely(icnt >= atomic_load_explicit(&h->run_limit, memory_order_relaxed)))
         goto boundary_slow;
     if (likely(link->vpc == pc && link->ctx == ctx)) {
@@ -181,12 +182,13 @@ slow:
             goto slow;
     }
     priv = h->priv;
-    ctx = h->xlate_gen << 3 | 4 | priv;
     tlbl = h->tlb_load[h->mmu_idx_data];
     tlbs = h->tlb_store[h->mmu_idx_data];
-    blk = lookup_slow(h, labels);
+    blk = lookup_slow(h);
     if (unlikely(!blk))
         goto slow;          /* fetch fault: pc now at the handler */
+    /* after the lookup: decoding may have flushed the block cache */
+    ctx = h->xlate_gen << 3 | 4 | priv;
     if (unlikely(h->trace))
         rv_trace_insn(h, pc, blk->insns);
     goto enter;

@@ -390,6 +390,29 @@ static void test_mip_writable_bits(void **state)
     assert_int_equal(rd(h, CSR_MIE), SSI | MSI | STI | MTI | SEI | MEI);
 }
 
+/* mip.SEIP reads as the OR of the software bit and the external line, but
+ * CSRRS/CSRRC modify only the software bit (3.1.9): setting SSIP while the
+ * PLIC asserts SEIP must not latch SEIP for good. */
+static void test_mip_seip_rmw(void **state)
+{
+    struct rv_hart *h = H;
+
+    h->priv = RV_PRIV_M;
+    wr(h, CSR_MIP, 0);
+    rv_hart_set_irq(h, RV_IRQ_SEI, 1);          /* external line high */
+    h->x[5] = SSI;
+    expect_ok(h, RAM, CSRRS(10, CSR_MIP, 5));   /* csrrs a0, mip, t0 */
+    assert_int_equal(h->x[10], SEI);            /* the read sees the line */
+    rv_hart_set_irq(h, RV_IRQ_SEI, 0);
+    assert_int_equal(rd(h, CSR_MIP), SSI);      /* SEIP went with the line */
+    /* the software bit set by software stays until software clears it */
+    h->x[5] = SEI;
+    expect_ok(h, RAM, CSRRS(0, CSR_MIP, 5));
+    assert_int_equal(rd(h, CSR_MIP), SSI | SEI);
+    expect_ok(h, RAM, CSRRC(0, CSR_MIP, 5));
+    assert_int_equal(rd(h, CSR_MIP), SSI);
+}
+
 /* ---- trap vectors and epc ------------------------------------------------- */
 
 static void test_tvec_legalisation(void **state)
@@ -1264,6 +1287,7 @@ int main(void)
         T(test_mideleg_medeleg_masks),
         T(test_sie_sip_through_mideleg),
         T(test_mip_writable_bits),
+        T(test_mip_seip_rmw),
         T(test_tvec_legalisation),
         T(test_epc_bit0),
         T(test_satp),

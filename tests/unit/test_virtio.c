@@ -582,6 +582,34 @@ static void test_queue_regs(void **state)
     assert_int_equal(rd(t, VIRTIO_MMIO_QUEUE_NUM), VIRTIO_BLK_QUEUE_MAX);
 }
 
+static void test_config_changed(void **state)
+{
+    struct tdev *t = *state;
+
+    virtio_mmio_lock(t->vm);
+    virtio_mmio_config_changed(t->vm);      /* before DRIVER_OK: silent */
+    virtio_mmio_unlock(t->vm);
+    assert_int_equal(rd(t, VIRTIO_MMIO_CONFIG_GENERATION), 1);
+    assert_int_equal(rd(t, VIRTIO_MMIO_INTERRUPT_STATUS), 0);
+    drv_up(t, 0, 1, 16);
+    virtio_mmio_lock(t->vm);
+    virtio_mmio_config_changed(t->vm);
+    virtio_mmio_unlock(t->vm);
+    assert_int_equal(rd(t, VIRTIO_MMIO_CONFIG_GENERATION), 2);
+    assert_int_equal(rd(t, VIRTIO_MMIO_INTERRUPT_STATUS), VIRTIO_MMIO_INT_CONFIG);
+    assert_int_equal(atomic_load(&t->irq.level), 1);
+    assert_int_equal(virtio_mmio_status(t->vm) & VIRTIO_STATUS_NEEDS_RESET, 0);
+    /* A back-end's own verdict takes the same path as a bad ring. */
+    virtio_mmio_lock(t->vm);
+    virtio_mmio_needs_reset(t->vm, "backing file vanished");
+    virtio_mmio_unlock(t->vm);
+    assert_true(virtio_mmio_status(t->vm) & VIRTIO_STATUS_NEEDS_RESET);
+    /* Machine reset clears it and lowers the line. */
+    virtio_mmio_reset(t->vm);
+    assert_int_equal(virtio_mmio_status(t->vm), 0);
+    assert_int_equal(atomic_load(&t->irq.level), 0);
+}
+
 static void test_blk_config(void **state)
 {
     struct tdev *t = *state;
@@ -642,6 +670,7 @@ static void test_blk_read(void **state)
     check_pattern(joined, SECTORS - 1, 1);
 
     /* With interrupts suppressed by the driver, none is raised. */
+    wr(t, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_VRING);
     put16(t, t->q[0].avail, VIRTQ_AVAIL_F_NO_INTERRUPT);
     assert_int_equal(blk_req(t, VIRTIO_BLK_T_IN, 0, buf, 512, NULL),
                      VIRTIO_BLK_S_OK);
@@ -692,7 +721,9 @@ static void test_blk_get_id(void **state)
     memset(gp(t, buf), 'x', 32);
     assert_int_equal(blk_req(t, VIRTIO_BLK_T_GET_ID, 0, buf, 20, &ulen),
                      VIRTIO_BLK_S_OK);
-    strncpy(want, strrchr(blk_path, '/') + 1, sizeof(want));
+    const char *base = strrchr(blk_path, '/') + 1;
+
+    memcpy(want, base, strlen(base) < sizeof(want) ? strlen(base) : sizeof(want));
     assert_memory_equal(gp(t, buf), want, 20);
     assert_int_equal(ulen, 21);
     /* A shorter buffer gets what fits. */
@@ -883,7 +914,8 @@ enum hostile {
     H_OUT_OF_RAM, H_HUGE_LEN, H_WRAP_ADDR, H_LOOP, H_LOOP2, H_HEAD_RANGE,
     H_NEXT_RANGE, H_READ_AFTER_WRITE, H_INDIRECT_LOOP, H_INDIRECT_NESTED,
     H_INDIRECT_LEN, H_INDIRECT_ZERO, H_INDIRECT_NEXT, H_INDIRECT_OUT,
-    H_INDIRECT_HUGE, H_AVAIL_JUMP, H_NO_HEADER, H_NO_STATUS, H_COUNT
+    H_INDIRECT_HUGE, H_TOO_MANY, H_AVAIL_JUMP, H_NO_HEADER, H_NO_STATUS,
+    H_COUNT
 };
 
 static void build_hostile(struct tdev *t, enum hostile h)
@@ -952,6 +984,18 @@ static void build_hostile(struct tdev *t, enum hostile h)
     case H_INDIRECT_HUGE:
         put_desc(t, d, 0, RAM_BASE, (VIRTIO_BLK_QUEUE_MAX + 1) * 16, I, 0);
         break;
+    case H_TOO_MANY: {
+        /* Each part within bounds, together over QueueNumMax buffers. */
+        uint64_t big = alloc(t, VIRTIO_BLK_QUEUE_MAX * 16);
+        unsigned i;
+
+        for (i = 0; i < VIRTIO_BLK_QUEUE_MAX; i++)
+            put_desc(t, big, i, buf, 1, W | (i + 1 < VIRTIO_BLK_QUEUE_MAX ? N : 0),
+                     (uint16_t)(i + 1));
+        put_desc(t, d, 0, hdr, 16, N, 1);
+        put_desc(t, d, 1, big, VIRTIO_BLK_QUEUE_MAX * 16, I, 0);
+        break;
+    }
     case H_AVAIL_JUMP:
         t->q[0].avail_idx = (uint16_t)(t->q[0].avail_idx + t->q[0].num);
         put_desc(t, d, 0, hdr, 16, N, 1);
@@ -1230,9 +1274,7 @@ static void test_console_rx(void **state)
     take_used(&t, 0, &id, &len);
     assert_int_equal(len, 3);
     assert_memory_equal(gp(&t, a + 32), "xyz", 3);
-    virtio_mmio_lock(t.vm);
     assert_true(rd(&t, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_VRING);
-    virtio_mmio_unlock(t.vm);
     tdev_fini(&t);              /* joins the reader */
     close(p[0]);
     close(p[1]);
@@ -1269,13 +1311,44 @@ static uint64_t rnd(uint64_t *s)
     return *s;
 }
 
-/* Random register traffic, with plausible ring addresses and random RAM,
- * against each device; ASan/UBSan police the host side. */
+/* A structurally plausible request on queue qi: a 16-byte header of a
+ * random (mostly known) type, then up to three buffers, usually readable
+ * before writable, of random lengths in the data area. */
+static void chaos_chain(struct tdev *t, uint64_t *seed, unsigned qi)
+{
+    struct seg s[4];
+    unsigned n = 1 + rnd(seed) % 4, i;
+    uint64_t hdr = DATA_BASE + (rnd(seed) % 0x8000) * 16;
+    uint32_t type = htole32((uint32_t)(rnd(seed) % 10));
+    uint64_t sec = htole64(rnd(seed) % (SECTORS + 8));
+    bool w = false;
+
+    memcpy(gp(t, hdr), &type, 4);
+    memcpy(gp(t, hdr + 8), &sec, 8);
+    s[0] = (struct seg){ hdr, 16, false };
+    for (i = 1; i < n; i++) {
+        uint64_t r = rnd(seed);
+        uint32_t len = (r & 1) ? 512 * (uint32_t)((r >> 1) % 5)
+                               : (uint32_t)((r >> 1) % 2048);
+
+        w = w || (r >> 20) % 3 == 0 || i == n - 1;
+        if ((r >> 24) % 64 == 0)
+            w = !w;             /* now and then out of order */
+        s[i] = (struct seg){ DATA_BASE + (r >> 32) % 0x80000, len, w };
+    }
+    if (t->q[qi].num)
+        submit(t, qi, s, n);
+}
+
+/* Random register traffic, with plausible ring addresses, random RAM and
+ * random-but-plausible requests, against each device; ASan/UBSan police
+ * the host side. */
 static void chaos(struct virtio_backend be, uint64_t seed, unsigned iters)
 {
     static const unsigned sizes[] = { 1, 2, 4, 8 };
+    struct virtio_stats st;
     struct tdev t;
-    unsigned i;
+    unsigned i, q;
 
     tdev_init(&t, be);
     for (i = 0; i < RAM_SIZE; i += 8) {
@@ -1288,21 +1361,35 @@ static void chaos(struct virtio_backend be, uint64_t seed, unsigned iters)
         uint64_t off = (r >> 8) % 0x140;
         unsigned size = sizes[(r >> 20) & 3];
 
-        if ((r & 0xff) < 4) {       /* sometimes a proper bring-up */
+        if ((r & 0xff) < 3) {       /* sometimes a proper bring-up */
             memset(t.q, 0, sizeof(t.q));
+            memset(t.ram.mem, 0, 2 * QUEUE_AREA);
             drv_negotiate(&t, v | F(VIRTIO_F_VERSION_1));
-            drv_queue_at(&t, 0, 1u << ((v >> 40) % 9),
-                         RAM_BASE + (v & 0xff000), RAM_BASE + ((v >> 8) & 0xffffe),
-                         RAM_BASE + ((v >> 20) & 0xffffc));
+            for (q = 0; q < 2; q++) {
+                wr(&t, VIRTIO_MMIO_QUEUE_SEL, q);
+                if (!rd(&t, VIRTIO_MMIO_QUEUE_NUM_MAX))
+                    break;
+                if ((v >> 50) % 8)
+                    drv_queue(&t, q, 1u << ((v >> 40) % 7));
+                else        /* or rings anywhere */
+                    drv_queue_at(&t, q, 1u << ((v >> 40) % 9),
+                                 RAM_BASE + (v & 0xff000),
+                                 RAM_BASE + ((v >> 8) & 0xffffe),
+                                 RAM_BASE + ((v >> 20) & 0xffffc));
+            }
             drv_ok(&t);
             continue;
         }
-        if ((r & 0xff) < 40) {      /* and many notifies and RAM pokes */
-            wr(&t, VIRTIO_MMIO_QUEUE_NOTIFY, (uint32_t)(v & 1));
-            t.ram.mem[(v >> 8) % RAM_SIZE] = (uint8_t)(v >> 32);
+        if ((r & 0xff) < 60) {      /* requests, RAM pokes, notifies */
+            q = (unsigned)(v & 1);
+            if ((r & 0xff) < 40)
+                chaos_chain(&t, &seed, q);
+            else
+                t.ram.mem[(v >> 8) % RAM_SIZE] = (uint8_t)(v >> 32);
+            wr(&t, VIRTIO_MMIO_QUEUE_NOTIFY, q);
             continue;
         }
-        if ((r & 0xff) < 48)
+        if ((r & 0xff) < 64)
             off = VIRTIO_MMIO_STATUS;
         if ((r >> 30) & 1) {
             /* Offsets near the ring registers get RAM-ish values. */
@@ -1313,6 +1400,12 @@ static void chaos(struct virtio_backend be, uint64_t seed, unsigned iters)
             virtio_mmio_ops.read(t.vm, off, size);
         }
     }
+    virtio_mmio_stats(t.vm, &st);
+    print_message("chaos: %llu notifies, %llu requests, %llu errors\n",
+                  (unsigned long long)st.notifications,
+                  (unsigned long long)st.requests,
+                  (unsigned long long)st.errors);
+    assert_true(st.requests > 0 && st.errors > 0);
     tdev_fini(&t);
 }
 
@@ -1380,6 +1473,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_features, blk_setup, dev_teardown),
         cmocka_unit_test_setup_teardown(test_queue_regs, blk_setup, dev_teardown),
         cmocka_unit_test_setup_teardown(test_blk_config, blk_setup, dev_teardown),
+        cmocka_unit_test_setup_teardown(test_config_changed, blk_setup,
+                                        dev_teardown),
         cmocka_unit_test_setup_teardown(test_blk_read, blk_setup, dev_teardown),
         cmocka_unit_test_setup_teardown(test_blk_write_flush, blk_setup,
                                         dev_teardown),
