@@ -79,6 +79,42 @@ int cli_parse_count(const char *s, uint64_t *out)
     return 0;
 }
 
+int cli_parse_drive(const char *s, struct drive_config *d, char *err, size_t errlen)
+{
+    const char *p = s;
+
+    memset(d, 0, sizeof(*d));
+    while (*p) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (!strncmp(p, "file=", 5) && len > 5) {
+            /* a comma ends the path, as in QEMU */
+            if (len - 5 >= sizeof(d->file)) {
+                snprintf(err, errlen, "--drive '%s': path too long", s);
+                return -EINVAL;
+            }
+            memcpy(d->file, p + 5, len - 5);
+            d->file[len - 5] = 0;
+        } else if (len == 11 && !strncmp(p, "readonly=on", 11)) {
+            d->readonly = 1;
+        } else if (len == 12 && !strncmp(p, "readonly=off", 12)) {
+            d->readonly = 0;
+        } else {
+            snprintf(err, errlen, "--drive '%s': unknown item '%.*s' (expected file=PATH "
+                     "and optionally readonly=on)", s, (int)len, p);
+            return -EINVAL;
+        }
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    if (!d->file[0]) {
+        snprintf(err, errlen, "--drive '%s': missing file=PATH", s);
+        return -EINVAL;
+    }
+    return 0;
+}
+
 void cli_usage_run(void *stream)
 {
     fputs("usage: glassbox run [options]\n"
@@ -91,6 +127,10 @@ void cli_usage_run(void *stream)
           "  --dump-dtb FILE      write the machine's device tree and exit\n"
           "  --memory SIZE        guest RAM (default 128M; suffixes K M G; plain = MiB)\n"
           "  --smp N              harts, 1 to 8, one host thread each (default 1)\n"
+          "  --drive file=PATH[,readonly=on]  virtio-blk disk from a raw image\n"
+          "                       (repeatable)\n"
+          "  --console ttyS0|hvc0 device that gets standard input (default ttyS0,\n"
+          "                       or hvc0 when --append asks for console=hvc0)\n"
           "  --max-insns N        stop with an error after N instructions\n"
           "  --trace              print every instruction and its register writes\n"
           "  -h, --help           this help\n", stream);
@@ -99,7 +139,7 @@ void cli_usage_run(void *stream)
 int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size_t errlen)
 {
     enum { O_BIOS = 256, O_KERNEL, O_MEMORY, O_MAX_INSNS, O_TRACE, O_INITRD, O_APPEND,
-           O_DUMP_DTB, O_SMP };
+           O_DUMP_DTB, O_SMP, O_DRIVE, O_CONSOLE };
     static const struct option opts[] = {
         { "bios", required_argument, NULL, O_BIOS },
         { "kernel", required_argument, NULL, O_KERNEL },
@@ -110,6 +150,8 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
         { "append", required_argument, NULL, O_APPEND },
         { "dump-dtb", required_argument, NULL, O_DUMP_DTB },
         { "smp", required_argument, NULL, O_SMP },
+        { "drive", required_argument, NULL, O_DRIVE },
+        { "console", required_argument, NULL, O_CONSOLE },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -173,6 +215,22 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
             cfg->smp = (unsigned)n;
             break;
         }
+        case O_DRIVE:
+            if (cfg->ndrives == GB_MAX_DRIVES) {
+                snprintf(err, errlen, "--drive: at most %d drives", GB_MAX_DRIVES);
+                return -EINVAL;
+            }
+            if (cli_parse_drive(optarg, &cfg->drives[cfg->ndrives], err, errlen) < 0)
+                return -EINVAL;
+            cfg->ndrives++;
+            break;
+        case O_CONSOLE:
+            if (strcmp(optarg, "ttyS0") && strcmp(optarg, "hvc0")) {
+                snprintf(err, errlen, "--console '%s': expected ttyS0 or hvc0", optarg);
+                return -EINVAL;
+            }
+            cfg->console = optarg;
+            break;
         case 'h':
             cli_usage_run(stdout);
             return 1;
@@ -203,6 +261,8 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
         snprintf(err, errlen, "no guest given: use --kernel FILE (required with --bios none)");
         return -EINVAL;
     }
+    if (!cfg->console)
+        cfg->console = cfg->append && strstr(cfg->append, "console=hvc0") ? "hvc0" : "ttyS0";
     if (cfg->initrd && !cfg->kernel) {
         snprintf(err, errlen, "--initrd needs --kernel");
         return -EINVAL;

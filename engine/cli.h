@@ -6,6 +6,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define GB_MAX_DRIVES 6
+
+struct drive_config {
+    char file[1024];
+    int readonly;
+};
+
 struct run_config {
     const char *bios;           /* "none" or a firmware path */
     const char *kernel;
@@ -13,6 +20,9 @@ struct run_config {
     const char *append;         /* kernel command line, NULL: none */
     const char *dump_dtb;       /* write the device tree here and exit */
     unsigned smp;
+    struct drive_config drives[GB_MAX_DRIVES];
+    unsigned ndrives;
+    const char *console;        /* "ttyS0" or "hvc0": which device gets stdin */
     uint64_t memory;            /* bytes */
     uint64_t max_insns;         /* 0 = unlimited */
     int trace;
@@ -29,6 +39,8 @@ struct run_config {
 int cli_parse_size(const char *s, uint64_t *out);
 /* Parse a non-negative integer with an optional k/M/G multiplier. */
 int cli_parse_count(const char *s, uint64_t *out);
+/* Parse a --drive value "file=PATH[,readonly=on|off]". */
+int cli_parse_drive(const char *s, struct drive_config *d, char *err, size_t errlen);
 /* Parse `run` options (argv[0] is "run"). 0 on success; -EINVAL with a
  * one-line message in err on a usage error; 1 when --help was printed. */
 int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size_t errlen);

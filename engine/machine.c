@@ -15,6 +15,7 @@
 #include "rv_trace.h"
 #include "sifive_test.h"
 #include "uart16550.h"
+#include "virt_devices.h"
 
 #define RUN_SLICE 16384     /* instructions between timer polls */
 
@@ -216,7 +217,8 @@ static int create_devices(struct machine *m, char *err, size_t errlen)
         snprintf(err, errlen, "cannot set up the console: %s", strerror(-r));
         return r;
     }
-    m->uart = uart16550_new(guest_in, m->out_fd,
+    /* standard input goes to the device the guest's console is on */
+    m->uart = uart16550_new(strcmp(m->cfg.console, "hvc0") ? guest_in : -1, m->out_fd,
                             (struct irq_line){ plic_set_irq, m->plic, VIRT_UART0_IRQ });
     m->test = sifive_test_new(on_test_finish, m);
     if (!m->clint || !m->plic || !m->uart || !m->test) {
@@ -230,7 +232,7 @@ static int create_devices(struct machine *m, char *err, size_t errlen)
         snprintf(err, errlen, "device map overlap");
         return -EEXIST;
     }
-    return 0;
+    return virt_devices_create(m, strcmp(m->cfg.console, "hvc0") ? -1 : guest_in, err, errlen);
 }
 
 int machine_init(struct machine *m, const struct run_config *cfg, char *err, size_t errlen)
@@ -372,6 +374,7 @@ void machine_destroy(struct machine *m)
         rv_hart_destroy(h);
         free(h);
     }
+    virt_devices_destroy(m);
     if (m->uart)
         uart16550_free(m->uart);
     console_close(m->console);     /* after the UART: it reads the pipe */

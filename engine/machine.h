@@ -10,6 +10,7 @@
 #include "boot.h"
 #include "cli.h"
 #include "glassbox/bus.h"
+#include "glassbox/guest_mem.h"
 #include "loader.h"
 #include "rv_cpu.h"
 
@@ -30,6 +31,7 @@ struct plic;
 struct uart16550;
 struct sifive_test;
 struct console;
+struct virtio_mmio;
 
 struct machine {
     struct run_config cfg;
@@ -41,6 +43,8 @@ struct machine {
     struct uart16550 *uart;
     struct sifive_test *test;
     struct console *console;
+    struct virtio_mmio *virtio[VIRT_VIRTIO_COUNT];
+    struct guest_mem gm;
     struct rv_hart *harts[GB_MAX_HARTS];
     unsigned nharts;
     struct load_info info;

@@ -1,0 +1,92 @@
+/* The virtio-mmio slots of the virt machine: drives first, then the
+ * entropy device and the console; unused slots answer with device ID 0
+ * as QEMU's do, so the guest's probe of all eight sees the same layout. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "machine.h"
+#include "plic.h"
+#include "virt_devices.h"
+#include "virtio_blk.h"
+#include "virtio_console.h"
+#include "virtio_mmio.h"
+#include "virtio_rng.h"
+
+/* DMA: a device may touch exactly guest RAM. Code a hart decoded from a
+ * page the device writes is dropped by that hart's FENCE.I, which the
+ * guest must execute before running freshly loaded code anyway. */
+static uint8_t *gm_map(void *opaque, uint64_t gpa, uint64_t len, int write)
+{
+    struct machine *m = opaque;
+    uint64_t off = gpa - VIRT_DRAM_BASE;
+
+    (void)write;
+    if (gpa < VIRT_DRAM_BASE || off > m->ram_size || len > m->ram_size - off)
+        return NULL;
+    return m->ram + off;
+}
+
+static int add_slot(struct machine *m, unsigned slot, const struct virtio_backend *be,
+                    char *err, size_t errlen)
+{
+    struct irq_line line = { plic_set_irq, m->plic, VIRT_VIRTIO_IRQ + slot };
+    m->virtio[slot] = virtio_mmio_new(be ? be->ops : NULL, be ? be->dev : NULL,
+                                      be ? &m->gm : NULL, line);
+    if (!m->virtio[slot]) {
+        snprintf(err, errlen, "cannot create virtio slot %u", slot);
+        return -ENOMEM;
+    }
+    if (bus_map(&m->bus, VIRT_VIRTIO_BASE + VIRTIO_MMIO_SIZE * slot, VIRTIO_MMIO_SIZE,
+                &virtio_mmio_ops, m->virtio[slot], "virtio") < 0) {
+        snprintf(err, errlen, "virtio slot %u: address in use", slot);
+        return -EEXIST;
+    }
+    return 0;
+}
+
+int virt_devices_create(struct machine *m, int console_in, char *err, size_t errlen)
+{
+    struct virtio_backend be[VIRT_VIRTIO_COUNT];
+    unsigned n = 0;
+    int r;
+
+    m->gm = (struct guest_mem){ gm_map, m };
+    for (unsigned i = 0; i < m->cfg.ndrives; i++) {
+        const struct drive_config *d = &m->cfg.drives[i];
+        r = virtio_blk_new(d->file, d->readonly, &be[n], err, errlen);
+        if (r < 0) {
+            while (n) {
+                n--;
+                be[n].ops->destroy(be[n].dev);
+            }
+            return r;
+        }
+        n++;
+    }
+    r = virtio_rng_new(&be[n]);
+    if (r == 0)
+        n++;
+    r = virtio_console_new(console_in, m->out_fd, 0, 0, &be[n]);
+    if (r == 0)
+        n++;
+    for (unsigned slot = 0; slot < VIRT_VIRTIO_COUNT; slot++) {
+        r = add_slot(m, slot, slot < n ? &be[slot] : NULL, err, errlen);
+        if (r < 0) {
+            /* the slot took ownership of its back-end; free the rest */
+            for (unsigned j = slot + 1; j < n; j++)
+                be[j].ops->destroy(be[j].dev);
+            return r;
+        }
+    }
+    return 0;
+}
+
+void virt_devices_destroy(struct machine *m)
+{
+    for (unsigned i = 0; i < VIRT_VIRTIO_COUNT; i++) {
+        virtio_mmio_free(m->virtio[i]);
+        m->virtio[i] = NULL;
+    }
+}
