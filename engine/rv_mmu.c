@@ -217,12 +217,10 @@ static int data_xlate(struct rv_hart *h, uint64_t va, uint64_t len, enum rv_acce
     return 0;
 }
 
-static void tlb_fill(struct rv_hart *h, struct rv_tlb_entry *t, uint64_t va, uint64_t pa,
-                     uint8_t *host)
+static void tlb_fill(struct rv_tlb_entry *t, uint64_t va, uint64_t pa, uint8_t *host)
 {
     struct rv_tlb_entry *e = &t[(va >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
 
-    (void)pa;
     e->tag = va & RV_PAGE_MASK;
     e->addend = (uintptr_t)(host - (pa & ~RV_PAGE_MASK)) - (uintptr_t)(va & RV_PAGE_MASK);
 }
@@ -270,7 +268,7 @@ int rv_load_slow(struct rv_hart *h, uint64_t va, unsigned size, uint64_t *val)
     host = rv_ram_ptr(h, pa, size);
     if (host) {
         if (pmp_page_ok(h, pa, RV_ACC_LOAD, rv_data_priv(h)))
-            tlb_fill(h, h->tlb_load[h->mmu_idx_data], va, pa, host);
+            tlb_fill(h->tlb_load[h->mmu_idx_data], va, pa, host);
         *val = host_read(host, size);
         return RV_CONT;
     }
@@ -320,7 +318,7 @@ int rv_store_slow(struct rv_hart *h, uint64_t va, unsigned size, uint64_t val)
             }
         } else if (!rv_bc_page_has_code(h, pa) &&
                    pmp_page_ok(h, pa, RV_ACC_STORE, rv_data_priv(h))) {
-            tlb_fill(h, h->tlb_store[h->mmu_idx_data], va, pa, host);
+            tlb_fill(h->tlb_store[h->mmu_idx_data], va, pa, host);
         }
         return ret;
     }
@@ -358,7 +356,7 @@ int rv_fetch_xlate(struct rv_hart *h, uint64_t va, uint64_t *pa)
         return -1;
     }
     if (pmp_page_ok(h, *pa, RV_ACC_FETCH, h->priv))
-        tlb_fill(h, t, va, *pa, host);
+        tlb_fill(t, va, *pa, host);
     return 0;
 }
 

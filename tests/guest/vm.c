@@ -241,6 +241,44 @@ static void straddle(void)
     EXPECT_OK(PRV_S, (long (*)(long))(va + PAGE - 2), 41, 42, "instruction straddling two pages executes");
 }
 
+/* An S-mode loop calls into the next page six times; after the third call
+ * it remaps that page to other code (SFENCE.VMA). Whatever caches a
+ * block's successor must drop it when the translation changes. */
+static void remap_code(void)
+{
+    static const uint32_t code[] = {
+        0x00008313,     /* mv t1, ra */
+        0x00853583,     /* ld a1, 8(a0) */
+        0x00053503,     /* ld a0, 0(a0) */
+        0x00000613,     /* li a2, 0 */
+        0x00600293,     /* li t0, 6 */
+        0x00300393,     /* li t2, 3 */
+        0x7e9000ef,     /* 1: jal ra, (next page) */
+        0xfff28293,     /* addi t0, t0, -1 */
+        0x00729663,     /* bne t0, t2, 2f */
+        0x00b53023,     /* sd a1, 0(a0) */
+        0x12000073,     /* sfence.vma */
+        0xfe0296e3,     /* 2: bnez t0, 1b */
+        0x00060513,     /* mv a0, a2 */
+        0x00030093,     /* mv ra, t1 */
+        0x00008067,     /* ret */
+    };
+    const ulong va = VA + 0x600000;     /* its own (fresh) leaf table */
+    uint32_t *a = vm_page(), *b1 = vm_page(), *b2 = vm_page();
+    static uint64_t arg[2];
+    memcpy(a, code, sizeof(code));
+    b1[0] = 0x00160613;     /* addi a2, a2, 1 */
+    b1[1] = 0x00008067;     /* ret */
+    b2[0] = 0x00260613;     /* addi a2, a2, 2 */
+    b2[1] = 0x00008067;     /* ret */
+    asm volatile("fence.i" ::: "memory");
+    map2(va, (ulong)a, 0, PTE_V | PTE_X | PTE_AD);
+    arg[0] = (ulong)vm_map(root_s, va + PAGE, (ulong)b1, 0, PTE_V | PTE_X | PTE_AD);
+    arg[1] = vm_pte((ulong)b2, PTE_V | PTE_X | PTE_AD);
+    EXPECT_OK(PRV_S, (long (*)(long))va, (ulong)arg, 9,
+              "calls into a page remapped to other code (SFENCE.VMA) in between");
+}
+
 /* ASIDs and SFENCE.VMA: a remapped page is seen after the fence. */
 static void fences(void)
 {
@@ -289,6 +327,7 @@ int main(void)
     accessed_dirty();
     mprv();
     straddle();
+    remap_code();
     fences();
     test_done();
 }

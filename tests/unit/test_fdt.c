@@ -30,10 +30,11 @@ static struct virt_fdt_config cfg(unsigned nharts)
 static uint64_t get_u64_pair(const void *fdt, int node, const char *prop, int idx)
 {
     int len;
-    const fdt64_t *p = fdt_getprop(fdt, node, prop, &len);
+    const uint8_t *p = fdt_getprop(fdt, node, prop, &len);
     assert_non_null(p);
     assert_true(len >= (int)((idx + 1) * 8));
-    return fdt64_to_cpu(p[idx]);
+    /* properties are only 4-byte aligned in the blob */
+    return fdt64_ld((const fdt64_t *)(const void *)(p + 8 * idx));
 }
 
 static uint32_t get_u32(const void *fdt, int node, const char *prop)
