@@ -290,15 +290,22 @@ static void *hart_thread(void *arg)
         enum rv_exit e;
 
         if (m->cfg.max_insns) {
-            if (h->instret >= m->cfg.max_insns) {
+            /* instructions plus traps: a trap storm retires nothing */
+            uint64_t steps = h->instret + h->traps;
+            if (steps >= m->cfg.max_insns) {
+                char last[96] = "";
+                if (h->traps)
+                    snprintf(last, sizeof(last), "; last M-mode trap: %s",
+                             rv_cause_name(h->mcause));
                 snprintf(msg, sizeof(msg), "guest did not finish within %"
                          PRIu64 " instructions (--max-insns): hart %" PRIu64
-                         " stopped at pc 0x%" PRIx64 " in %s-mode",
-                         m->cfg.max_insns, h->mhartid, h->pc, priv_name(h->priv));
+                         " stopped at pc 0x%" PRIx64 " in %s-mode after %" PRIu64
+                         " traps%s", m->cfg.max_insns, h->mhartid, h->pc,
+                         priv_name(h->priv), h->traps, last);
                 break;
             }
-            if (m->cfg.max_insns - h->instret < slice)
-                slice = m->cfg.max_insns - h->instret;
+            if (m->cfg.max_insns - steps < slice)
+                slice = m->cfg.max_insns - steps;
         }
         clint_poll(m->clint, (unsigned)h->mhartid);
         e = rv_hart_run(h, slice);

@@ -193,6 +193,9 @@ struct rv_hart {
     /* a superpage translation may sit in the TLB */
     uint8_t tlb_super;
 
+    /* traps taken (exceptions and interrupts): a guest stuck in a trap
+     * storm retires nothing, so budgets count these too */
+    uint64_t traps;
     struct rv_counters ctr;
     struct rv_env env;
     struct rv_block_cache *bc;

@@ -77,6 +77,7 @@ enum rv_exit rv_hart_run(struct rv_hart *h, uint64_t budget)
     };
     uint64_t *const x = h->x;
     const uint64_t end = h->instret + budget;
+    const uint64_t traps0 = h->traps;
     /* when tracing, every boundary takes the slow path, which traces */
     const uint64_t fast_end = h->trace ? 0 : end;
     const struct rv_insn *in = NULL;
@@ -173,7 +174,9 @@ slow:
             atomic_fetch_and(&h->req, ~RV_REQ_CHECK);
         }
     }
-    if (unlikely(icnt >= end)) {
+    /* traps count against the budget too, so a trap storm that retires
+     * nothing still returns to the caller */
+    if (unlikely(icnt >= end || h->traps - traps0 >= budget)) {
         ret = RV_EXIT_BUDGET;
         goto out;
     }

@@ -70,6 +70,7 @@ void rv_raise(struct rv_hart *h, uint64_t cause, uint64_t tval)
     unsigned code = (unsigned)(cause & 0x3f);
     uint64_t deleg = irq ? h->mideleg : h->medeleg;
 
+    h->traps++;
     if (irq)
         h->ctr.interrupts[code & 15]++;
     else
@@ -330,6 +331,7 @@ void rv_hart_reset(struct rv_hart *h, uint64_t pc)
     h->pc = pc;
     h->priv = RV_PRIV_M;
     h->instret = 0;
+    h->traps = 0;
     h->mcycle_off = h->minstret_off = 0;
     /* UXL = SXL = 64-bit; FS starts Off and firmware turns it on. */
     h->mstatus = (2ull << 32) | (2ull << 34);
