@@ -182,7 +182,7 @@ struct rv_hart {
     uint64_t mcounteren, mcountinhibit, menvcfg, mcycle_off, minstret_off;
     uint64_t stvec, sscratch, sepc, scause, stval, scounteren, senvcfg, satp;
     uint64_t mip_sw;            /* software-written SEIP (ORed with the PLIC's) */
-    uint32_t fflags, frm;
+    unsigned fflags, frm;       /* unsigned: the FPU accrues into fflags directly */
     uint64_t mhartid;
     uint8_t pmpcfg[16];
     uint64_t pmpaddr[16];

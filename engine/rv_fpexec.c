@@ -145,7 +145,10 @@ static int rv_fp_rounds(const struct rv_insn *in)
 
 int rv_exec_fp(struct rv_hart *h, const struct rv_insn *in)
 {
-    unsigned rm = in->rm, fl = 0;
+    unsigned rm = in->rm;
+    /* the accrued flags themselves: the FPU skips reading host flags it
+     * knows are already set, which makes the common case much cheaper */
+    unsigned *fl = &h->fflags, fl_before = h->fflags;
     uint64_t r;
     int to_int = 0;
 
@@ -165,24 +168,23 @@ int rv_exec_fp(struct rv_hart *h, const struct rv_insn *in)
     case RV_OP_FMA_S: {
         uint32_t a = unbox32(h->f[in->rs1]), b = unbox32(h->f[in->rs2]);
         uint32_t c = unbox32(h->f[in->rs3]);
-        r = box32(rv_f32_fma(a, b, c, in->fop >= 2, in->fop == 1 || in->fop == 3, rm, &fl));
+        r = box32(rv_f32_fma(a, b, c, in->fop >= 2, in->fop == 1 || in->fop == 3, rm, fl));
         break;
     }
     case RV_OP_FMA_D:
         r = rv_f64_fma(h->f[in->rs1], h->f[in->rs2], h->f[in->rs3], in->fop >= 2,
-                       in->fop == 1 || in->fop == 3, rm, &fl);
+                       in->fop == 1 || in->fop == 3, rm, fl);
         break;
     case RV_OP_FP_S:
-        r = exec_s(h, in, rm, &fl, &to_int);
+        r = exec_s(h, in, rm, fl, &to_int);
         break;
     default:
-        r = exec_d(h, in, rm, &fl, &to_int);
+        r = exec_d(h, in, rm, fl, &to_int);
         break;
     }
-    h->fflags |= fl;
     if (to_int) {
         h->x[in->rd] = r;
-        if (fl)
+        if (h->fflags != fl_before)
             rv_fs_dirty(h);
     } else {
         h->f[in->rd] = r;
