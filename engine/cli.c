@@ -129,6 +129,8 @@ void cli_usage_run(void *stream)
           "  --smp N              harts, 1 to 8, one host thread each (default 1)\n"
           "  --drive file=PATH[,readonly=on]  virtio-blk disk from a raw image\n"
           "                       (repeatable)\n"
+          "  --net user[,hostfwd=tcp:127.0.0.1:HOSTPORT-:GUESTPORT]...\n"
+          "                       virtio-net with user-mode networking (libslirp)\n"
           "  --console ttyS0|hvc0 device that gets standard input (default ttyS0,\n"
           "                       or hvc0 when --append asks for console=hvc0)\n"
           "  --max-insns N        stop with an error after N instructions\n"
@@ -139,7 +141,7 @@ void cli_usage_run(void *stream)
 int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size_t errlen)
 {
     enum { O_BIOS = 256, O_KERNEL, O_MEMORY, O_MAX_INSNS, O_TRACE, O_INITRD, O_APPEND,
-           O_DUMP_DTB, O_SMP, O_DRIVE, O_CONSOLE };
+           O_DUMP_DTB, O_SMP, O_DRIVE, O_CONSOLE, O_NET };
     static const struct option opts[] = {
         { "bios", required_argument, NULL, O_BIOS },
         { "kernel", required_argument, NULL, O_KERNEL },
@@ -152,6 +154,7 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
         { "smp", required_argument, NULL, O_SMP },
         { "drive", required_argument, NULL, O_DRIVE },
         { "console", required_argument, NULL, O_CONSOLE },
+        { "net", required_argument, NULL, O_NET },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -223,6 +226,19 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
             if (cli_parse_drive(optarg, &cfg->drives[cfg->ndrives], err, errlen) < 0)
                 return -EINVAL;
             cfg->ndrives++;
+            break;
+        case O_NET:
+            if (strncmp(optarg, "user", 4) || (optarg[4] && optarg[4] != ',')) {
+                snprintf(err, errlen, "--net '%s': only user networking is supported "
+                         "(user[,hostfwd=tcp:127.0.0.1:HOSTPORT-:GUESTPORT])", optarg);
+                return -EINVAL;
+            }
+            if (cfg->net) {
+                snprintf(err, errlen, "--net: one network device per VM (repeat hostfwd= "
+                         "inside it instead)");
+                return -EINVAL;
+            }
+            cfg->net = optarg;
             break;
         case O_CONSOLE:
             if (strcmp(optarg, "ttyS0") && strcmp(optarg, "hvc0")) {

@@ -23,6 +23,7 @@ struct run_config {
     struct drive_config drives[GB_MAX_DRIVES];
     unsigned ndrives;
     const char *console;        /* "ttyS0" or "hvc0": which device gets stdin */
+    const char *net;            /* --net user[,hostfwd=...], NULL: no network */
     uint64_t memory;            /* bytes */
     uint64_t max_insns;         /* 0 = unlimited */
     int trace;

@@ -1,5 +1,5 @@
 /* The virtio-mmio slots of the virt machine: drives first, then the
- * entropy device and the console; unused slots answer with device ID 0
+ * network, the entropy device and the console; unused slots answer with device ID 0
  * as QEMU's do, so the guest's probe of all eight sees the same layout. */
 #include <errno.h>
 #include <stdio.h>
@@ -11,7 +11,9 @@
 #include "virt_devices.h"
 #include "virtio_blk.h"
 #include "virtio_console.h"
+#include "net_slirp.h"
 #include "virtio_mmio.h"
+#include "virtio_net.h"
 #include "virtio_rng.h"
 
 /* DMA: a device may touch exactly guest RAM. Code a hart decoded from a
@@ -56,6 +58,20 @@ int virt_devices_create(struct machine *m, int console_in, char *err, size_t err
     for (unsigned i = 0; i < m->cfg.ndrives; i++) {
         const struct drive_config *d = &m->cfg.drives[i];
         r = virtio_blk_new(d->file, d->readonly, &be[n], err, errlen);
+        if (r < 0) {
+            while (n) {
+                n--;
+                be[n].ops->destroy(be[n].dev);
+            }
+            return r;
+        }
+        n++;
+    }
+    if (m->cfg.net) {
+        struct net_slirp *ns;
+        r = net_slirp_new(m->cfg.net, &ns, err, errlen);
+        if (r == 0)
+            r = virtio_net_new(&net_slirp_ops, ns, NULL, &be[n], err, errlen);
         if (r < 0) {
             while (n) {
                 n--;
