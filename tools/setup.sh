@@ -1,6 +1,7 @@
 #!/bin/sh
 # Install every Debian package glassbox needs to build, test, benchmark and
-# run. Idempotent: packages already present are skipped by apt.
+# run, and build its default guest. Idempotent: packages already present
+# are skipped, and apt runs only when something is missing.
 set -eu
 
 PKGS="
@@ -14,11 +15,30 @@ libslirp-dev libglib2.0-dev
 libjson-c-dev
 libncursesw5-dev
 gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf binutils-riscv64-unknown-elf
-gcc-riscv64-linux-gnu
+gcc-riscv64-linux-gnu libc6-dev-riscv64-cross
+linux-source-6.1 flex bison bc libssl-dev libelf-dev cpio dpkg-dev e2fsprogs xz-utils
 qemu-system-misc qemu-system-x86 opensbi
 mandoc man-db
 hyperfine valgrind tmux socat python3
 "
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+
+# The default guest's busybox is built from Debian's source package, which
+# needs a deb-src entry; add one for bookworm main if there is none.
+SRC_LIST=/etc/apt/sources.list.d/glassbox-deb-src.sources
+need_update=""
+if ! grep -rqs '^Types:.*deb-src\|^deb-src ' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+    $SUDO sh -c "cat > $SRC_LIST" <<'SRC'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm bookworm-updates
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+    need_update=1
+fi
 
 missing=""
 for p in $PKGS; do
@@ -27,10 +47,10 @@ for p in $PKGS; do
     fi
 done
 
-if [ -n "$missing" ]; then
-    SUDO=""
-    [ "$(id -u)" -ne 0 ] && SUDO=sudo
-    echo "setup: installing:$missing"
+if [ -n "$missing" ] || [ -n "$need_update" ]; then
+    [ -n "$missing" ] && echo "setup: installing:$missing"
     $SUDO apt-get update -qq
+fi
+if [ -n "$missing" ]; then
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing
 fi
