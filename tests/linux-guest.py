@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""The Linux boot acceptance tests on glassbox (issue: Boot Linux).
+
+Boots the default guest (tools/images/build-guest, cached) and checks:
+  1. the standard boot check with --smp 2, a drive, the network and rng;
+  2. a file written to /dev/vda in the guest lands in the host image;
+  3. a read-only drive refuses writes and the host image stays unchanged;
+  4. console=hvc0 puts the shell on the virtio console.
+Prints "N passed, N failed"; exits 77 when the images cannot be built.
+"""
+
+import importlib.machinery
+import importlib.util
+import os
+import shutil
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+GLASSBOX = os.environ.get("GLASSBOX", "./glassbox")
+
+
+def load_boot_check():
+    path = os.path.join(HERE, "images", "boot-check")
+    loader = importlib.machinery.SourceFileLoader("boot_check", path)
+    spec = importlib.util.spec_from_loader("boot_check", loader)
+    mod = importlib.util.module_from_spec(spec)
+    loader.exec_module(mod)
+    return mod
+
+
+bc = load_boot_check()
+results = []
+
+
+def check(name, ok, detail=""):
+    results.append(bool(ok))
+    print("%s %d - %s%s" % ("ok" if ok else "not ok", len(results), name,
+                            (": " + detail) if detail else ""), flush=True)
+
+
+def glassbox(d, disk, extra=(), append="console=ttyS0", ro=False):
+    drive = "file=%s%s" % (disk, ",readonly=on" if ro else "")
+    return [GLASSBOX, "run", "--memory", "256M", "--kernel",
+            os.path.join(d, "Image"), "--initrd",
+            os.path.join(d, "initramfs.cpio.gz"), "--append", append,
+            "--drive", drive] + list(extra)
+
+
+def session(argv, body):
+    g = bc.Guest(argv)
+    try:
+        g.boot()
+        g.expect(bc.BANNER, 120)
+        g.wait_prompt(60)
+        body(g)
+        return g.poweroff("poweroff -f", 60)
+    except bc.Timeout as e:
+        check("guest session", False, str(e))
+        sys.stderr.write(g.console()[-4000:] + "\n")
+        return None
+    finally:
+        g.kill()
+
+
+def main():
+    if not os.access(GLASSBOX, os.X_OK):
+        bc.skip("%s not built" % GLASSBOX)
+    d = bc.build_images()
+    tmp = tempfile.mkdtemp(prefix="linux-guest.")
+    try:
+        disk = os.path.join(tmp, "disk.ext2")
+
+        # 1. the standard checks, through boot-check's own runner
+        shutil.copyfile(os.path.join(d, "disk.ext2"), disk)
+        cmd = glassbox(d, "{disk}", ["--smp", "2", "--net", "user"],
+                       append="console=ttyS0 earlycon=sbi")
+        old_argv = sys.argv
+        rc = bc.main(["boot-check", "--images", d, "--timeout", "120", "--"] + cmd)
+        sys.argv = old_argv
+        check("boot-check on glassbox --smp 2 (uname, cpuinfo, disk, hwrng, "
+              "DHCP, poweroff)", rc == 0, "exit %d" % rc)
+
+        # 2. a write reaches the host image
+        marker = "written-by-the-guest-%d" % os.getpid()
+
+        def write(g):
+            out, st = g.run("mount /dev/vda /mnt && echo %s > /mnt/new.txt && "
+                            "sync && umount /mnt" % marker)
+            check("guest writes /mnt/new.txt", st == 0, out.strip()[:120])
+        rc = session(glassbox(d, disk), write)
+        check("poweroff ends glassbox with status 0", rc == 0, "status %s" % rc)
+        with open(disk, "rb") as f:
+            data = f.read()
+        check("host image contains the guest's file", marker.encode() in data)
+
+        # 3. a read-only drive refuses the write, the image stays the same
+        before = data
+
+        def ro(g):
+            out, st = g.run("dd if=/dev/zero of=/dev/vda bs=512 count=1 "
+                            "conv=fsync 2>&1")
+            check("write to a read-only drive fails in the guest", st != 0,
+                  out.strip().splitlines()[-1][:120] if out.strip() else "")
+            out, st = g.run("mount /dev/vda /mnt 2>&1; touch /mnt/x 2>&1")
+            check("file creation on it fails too", st != 0,
+                  out.strip().splitlines()[-1][:120] if out.strip() else "")
+        session(glassbox(d, disk, ro=True), ro)
+        with open(disk, "rb") as f:
+            check("read-only image unchanged", f.read() == before)
+
+        # 4. hvc0 carries the shell
+        def hvc(g):
+            out, st = g.run("cat /sys/class/tty/console/active; uname -m")
+            check("shell on hvc0", st == 0 and "hvc0" in out and
+                  "riscv64" in out, " ".join(out.split()))
+        session(glassbox(d, disk, append="console=hvc0"), hvc)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    passed = sum(results)
+    print("%d passed, %d failed" % (passed, len(results) - passed))
+    return 0 if passed == len(results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
