@@ -48,6 +48,13 @@ static int add_slot(struct machine *m, unsigned slot, const struct virtio_backen
     return 0;
 }
 
+/* Release back-ends that never reached a slot. */
+static void drop_backends(struct virtio_backend *be, unsigned from, unsigned to)
+{
+    for (unsigned i = from; i < to; i++)
+        be[i].ops->destroy(be[i].dev);
+}
+
 int virt_devices_create(struct machine *m, int console_in, char *err, size_t errlen)
 {
     struct virtio_backend be[VIRT_VIRTIO_COUNT];
@@ -59,10 +66,7 @@ int virt_devices_create(struct machine *m, int console_in, char *err, size_t err
         const struct drive_config *d = &m->cfg.drives[i];
         r = virtio_blk_new(d->file, d->readonly, &be[n], err, errlen);
         if (r < 0) {
-            while (n) {
-                n--;
-                be[n].ops->destroy(be[n].dev);
-            }
+            drop_backends(be, 0, n);
             return r;
         }
         n++;
@@ -73,10 +77,7 @@ int virt_devices_create(struct machine *m, int console_in, char *err, size_t err
         if (r == 0)
             r = virtio_net_new(&net_slirp_ops, ns, NULL, &be[n], err, errlen);
         if (r < 0) {
-            while (n) {
-                n--;
-                be[n].ops->destroy(be[n].dev);
-            }
+            drop_backends(be, 0, n);
             return r;
         }
         n++;
@@ -91,8 +92,7 @@ int virt_devices_create(struct machine *m, int console_in, char *err, size_t err
         r = add_slot(m, slot, slot < n ? &be[slot] : NULL, err, errlen);
         if (r < 0) {
             /* the slot took ownership of its back-end; free the rest */
-            for (unsigned j = slot + 1; j < n; j++)
-                be[j].ops->destroy(be[j].dev);
+            drop_backends(be, slot + 1, n);
             return r;
         }
     }

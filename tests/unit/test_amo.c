@@ -15,6 +15,7 @@
 
 #include "rv_cpu.h"
 #include "rv_insn.h"
+#include "hart_fixture.h"
 
 #define RAM_BASE 0x80000000ull
 #define RAM_SIZE (1ull << 20)
@@ -28,17 +29,8 @@ struct fixture {
 static int setup(void **state)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    struct rv_env env = { 0 };
 
-    f->ram = calloc(1, RAM_SIZE);
-    f->h = aligned_alloc(64, (sizeof(struct rv_hart) + 63) & ~(size_t)63);
-    memset(f->h, 0, sizeof(*f->h));
-    env.ram = f->ram;
-    env.ram_base = RAM_BASE;
-    env.ram_size = RAM_SIZE;
-    assert_int_equal(rv_hart_init(f->h, 0, &env), 0);
-    f->h->bc = rv_bc_new(RAM_BASE, RAM_SIZE);
-    assert_non_null(f->h->bc);
+    f->h = test_hart_new(&f->ram, RAM_BASE, RAM_SIZE, NULL);
     f->h->mtvec = RAM_BASE + 0x100;     /* a usable handler address */
     *state = f;
     return 0;
@@ -47,10 +39,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     struct fixture *f = *state;
-    rv_bc_free(f->h->bc);
-    rv_hart_destroy(f->h);
-    free(f->h);
-    free(f->ram);
+    test_hart_free(f->h, f->ram);
     free(f);
     return 0;
 }

@@ -19,6 +19,7 @@
 
 #include "rv_cpu.h"
 #include "rv_csr.h"
+#include "hart_fixture.h"
 
 #define RAM_BASE 0x80000000ull
 #define RAM_SIZE (4ull << 20)
@@ -56,21 +57,8 @@ static struct fixture *F;
 static int setup_common(void **state, int levels)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    struct rv_env env;
-    size_t sz = (sizeof(struct rv_hart) + 63) & ~(size_t)63;
 
-    f->h = aligned_alloc(64, sz);
-    f->ram = calloc(1, RAM_SIZE);
-    assert_non_null(f->h);
-    assert_non_null(f->ram);
-    memset(f->h, 0, sz);
-    memset(&env, 0, sizeof(env));
-    env.ram = f->ram;
-    env.ram_base = RAM_BASE;
-    env.ram_size = RAM_SIZE;
-    assert_int_equal(rv_hart_init(f->h, 0, &env), 0);
-    f->h->bc = rv_bc_new(RAM_BASE, RAM_SIZE);
-    assert_non_null(f->h->bc);
+    f->h = test_hart_new(&f->ram, RAM_BASE, RAM_SIZE, NULL);
     /* PMP entry 15 grants S and U everything, as firmware does; with no
      * matching entry S/U accesses fail (3.7.1) */
     assert_int_equal(rv_csr_write(f->h, CSR_PMPADDR0 + 15, (1ull << 54) - 1), 0);
@@ -93,10 +81,7 @@ static int teardown(void **state)
 {
     struct fixture *f = *state;
 
-    rv_bc_free(f->h->bc);
-    rv_hart_destroy(f->h);
-    free(f->h);
-    free(f->ram);
+    test_hart_free(f->h, f->ram);
     free(f);
     return 0;
 }
