@@ -5,7 +5,8 @@ Boots the default guest (tools/images/build-guest, cached) and checks:
   1. the standard boot check with --smp 2, a drive, the network and rng;
   2. a file written to /dev/vda in the guest lands in the host image;
   3. a read-only drive refuses writes and the host image stays unchanged;
-  4. console=hvc0 puts the shell on the virtio console.
+  4. console=hvc0 puts the shell on the virtio console;
+  5. OpenSBI fw_jump boots it too (fw_dynamic is the default).
 Prints "N passed, N failed"; exits 77 when the images cannot be built.
 """
 
@@ -115,6 +116,16 @@ def main():
             check("shell on hvc0", st == 0 and "hvc0" in out and
                   "riscv64" in out, " ".join(out.split()))
         session(glassbox(d, disk, append="console=hvc0"), hvc)
+
+        # 5. fw_jump: the DTB goes to its fixed 0x82200000, the kernel at 0x80200000
+        fw_jump = "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_jump.bin"
+        if os.path.isfile(fw_jump):
+            def jump(g):
+                out, st = g.run("uname -m")
+                check("boots with fw_jump", st == 0 and out.strip() == "riscv64", out.strip())
+            session(glassbox(d, disk, ["--bios", fw_jump]), jump)
+        else:
+            check("fw_jump firmware present (package opensbi)", False, fw_jump)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
