@@ -131,6 +131,13 @@ void cli_usage_run(void *stream)
           "                       (repeatable)\n"
           "  --net user[,hostfwd=tcp:127.0.0.1:HOSTPORT-:GUESTPORT]...\n"
           "                       virtio-net with user-mode networking (libslirp)\n"
+          "  --memory-policy default|bind=NODES|interleave=NODES|preferred=NODE[,strict]\n"
+          "                       host NUMA placement of guest RAM (before first touch)\n"
+          "  --memory-backend hugepages=on|off|DIR[,prealloc=on|off]\n"
+          "  --cpu-affinity none|auto|vcpuN=CPUS[,vcpuM=CPUS...]  pin vCPU threads\n"
+          "  --numa node[,cpus=VCPUS],mem=SIZE[,host-nodes=NODES] | dist,src=I,dst=J,val=D\n"
+          "                       guest NUMA topology (repeatable)\n"
+          "  --numa-topology FILE plan against a saved hwloc XML topology\n"
           "  --console ttyS0|hvc0 device that gets standard input (default ttyS0,\n"
           "                       or hvc0 when --append asks for console=hvc0)\n"
           "  --max-insns N        stop with an error after N instructions\n"
@@ -141,7 +148,8 @@ void cli_usage_run(void *stream)
 int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size_t errlen)
 {
     enum { O_BIOS = 256, O_KERNEL, O_MEMORY, O_MAX_INSNS, O_TRACE, O_INITRD, O_APPEND,
-           O_DUMP_DTB, O_SMP, O_DRIVE, O_CONSOLE, O_NET };
+           O_DUMP_DTB, O_SMP, O_DRIVE, O_CONSOLE, O_NET, O_MEMPOLICY, O_MEMBACKEND,
+           O_AFFINITY, O_NUMA, O_NUMA_TOPO };
     static const struct option opts[] = {
         { "bios", required_argument, NULL, O_BIOS },
         { "kernel", required_argument, NULL, O_KERNEL },
@@ -155,6 +163,11 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
         { "drive", required_argument, NULL, O_DRIVE },
         { "console", required_argument, NULL, O_CONSOLE },
         { "net", required_argument, NULL, O_NET },
+        { "memory-policy", required_argument, NULL, O_MEMPOLICY },
+        { "memory-backend", required_argument, NULL, O_MEMBACKEND },
+        { "cpu-affinity", required_argument, NULL, O_AFFINITY },
+        { "numa", required_argument, NULL, O_NUMA },
+        { "numa-topology", required_argument, NULL, O_NUMA_TOPO },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -163,6 +176,7 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
     memset(cfg, 0, sizeof(*cfg));
     cfg->memory = GB_DEFAULT_MEMORY;
     cfg->smp = 1;
+    numa_options_init(&cfg->numa);
     optind = 0;     /* 0, not 1: GNU getopt then also resets its position
                        inside a cluster left over from an earlier parse */
     opterr = 0;
@@ -226,6 +240,25 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
             if (cli_parse_drive(optarg, &cfg->drives[cfg->ndrives], err, errlen) < 0)
                 return -EINVAL;
             cfg->ndrives++;
+            break;
+        case O_MEMPOLICY:
+            if (numa_parse_memory_policy(optarg, &cfg->numa.policy, err, errlen) < 0)
+                return -EINVAL;
+            break;
+        case O_MEMBACKEND:
+            if (numa_parse_memory_backend(optarg, &cfg->numa.backend, err, errlen) < 0)
+                return -EINVAL;
+            break;
+        case O_AFFINITY:
+            if (numa_parse_cpu_affinity(optarg, &cfg->numa.affinity, err, errlen) < 0)
+                return -EINVAL;
+            break;
+        case O_NUMA:
+            if (numa_parse_numa(optarg, &cfg->numa.guest, err, errlen) < 0)
+                return -EINVAL;
+            break;
+        case O_NUMA_TOPO:
+            cfg->numa_topology = optarg;
             break;
         case O_NET:
             if (strncmp(optarg, "user", 4) || (optarg[4] && optarg[4] != ',')) {

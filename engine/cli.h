@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "numa.h"
+
 #define GB_MAX_DRIVES 6
 
 struct drive_config {
@@ -24,6 +26,8 @@ struct run_config {
     unsigned ndrives;
     const char *console;        /* "ttyS0" or "hvc0": which device gets stdin */
     const char *net;            /* --net user[,hostfwd=...], NULL: no network */
+    const char *numa_topology;  /* hwloc XML to plan against, NULL: this host */
+    struct numa_options numa;   /* placement of guest RAM and vCPU threads */
     uint64_t memory;            /* bytes */
     uint64_t max_insns;         /* 0 = unlimited */
     int trace;

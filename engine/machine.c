@@ -250,15 +250,23 @@ int machine_init(struct machine *m, const struct run_config *cfg, char *err, siz
     r = boot_read_images(m, err, errlen);
     if (r < 0)
         return r;
-    m->ram_size = cfg->memory;
-    m->ram = mmap(NULL, m->ram_size, PROT_READ | PROT_WRITE,
-                  MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-    if (m->ram == MAP_FAILED) {
-        m->ram = NULL;
-        snprintf(err, errlen, "cannot map %" PRIu64 " MiB of guest RAM: %s",
-                 m->ram_size >> 20, strerror(errno));
+    /* guest RAM: planned and bound before anything touches it */
+    r = numa_topo_open(&m->topo, cfg->numa_topology, NULL, err, errlen);
+    if (r < 0)
+        return r;
+    m->plan = calloc(1, sizeof(*m->plan));
+    if (!m->plan)
         return -ENOMEM;
+    r = numa_plan_build(m->topo, &cfg->numa, cfg->memory, m->nharts, m->plan, err, errlen);
+    if (r < 0) {
+        m->usage_error = 1;
+        return r;
     }
+    r = numa_setup_ram(m->topo, m->plan, &m->nram, &m->numa_warn, err, errlen);
+    if (r < 0)
+        return r;
+    m->ram = m->nram.addr;
+    m->ram_size = cfg->memory;
     r = boot_load(m, err, errlen);
     if (r < 0)
         return r;
@@ -285,7 +293,18 @@ static void *hart_thread(void *arg)
     struct machine *m = h->env.opaque;
     char msg[sizeof(m->fail_msg)] = "";
 
-    while (!m->finished && !m->reset_requested && !m->failed) {
+    /* pin before running guest code; threads are recreated after a reset */
+    if (m->plan->vcpu_pinned[h->mhartid]) {
+        char bmsg[NUMA_MSG_LEN];
+        int r = numa_bind_thread(m->topo, 0, &m->plan->vcpu_cpus[h->mhartid],
+                                 m->plan->ranges[0].strict, bmsg, sizeof(bmsg));
+        if (r < 0)
+            snprintf(msg, sizeof(msg), "vCPU %" PRIu64 ": %s", h->mhartid, bmsg);
+        else if (r == NUMA_WARNED)
+            atomic_fetch_add(&m->bind_failures, 1);
+    }
+
+    while (!msg[0] && !m->finished && !m->reset_requested && !m->failed) {
         uint64_t slice = RUN_SLICE;
         enum rv_exit e;
 
@@ -392,7 +411,10 @@ void machine_destroy(struct machine *m)
     if (m->test)
         sifive_test_free(m->test);
     if (m->ram)
-        munmap(m->ram, m->ram_size);
+        numa_ram_free(&m->nram);
+    if (m->topo)
+        numa_topo_close(m->topo);
+    free(m->plan);
     load_info_free(&m->info);
     free(m->kernel_data);
     boot_free(m);

@@ -12,6 +12,7 @@
 #include "glassbox/bus.h"
 #include "glassbox/guest_mem.h"
 #include "loader.h"
+#include "numa.h"
 #include "rv_cpu.h"
 
 /* QEMU virt memory map */
@@ -45,6 +46,14 @@ struct machine {
     struct console *console;
     struct virtio_mmio *virtio[VIRT_VIRTIO_COUNT];
     struct guest_mem gm;
+    /* host placement (numa/): the plan, the RAM mapping it made, and the
+     * warnings main prints (bindings refused, capacity, THP) */
+    struct numa_topo *topo;
+    struct numa_plan *plan;
+    struct numa_ram nram;
+    struct numa_msgs numa_warn;
+    int usage_error;            /* machine_init failed on the options */
+    _Atomic unsigned bind_failures;  /* vCPU pinnings the kernel refused */
     struct rv_hart *harts[GB_MAX_HARTS];
     unsigned nharts;
     struct load_info info;

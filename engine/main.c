@@ -18,6 +18,17 @@ static void usage(FILE *f)
           "  -V, --version  print the version\n", f);
 }
 
+/* NUMA placement warnings: what was asked for but did not happen */
+static void print_warnings(const struct numa_msgs *w)
+{
+    unsigned n = w->n < NUMA_MAX_MSGS ? w->n : NUMA_MAX_MSGS;
+
+    for (unsigned i = 0; i < n; i++)
+        fprintf(stderr, "glassbox: warning: %s\n", w->msg[i]);
+    if (w->n > n)
+        fprintf(stderr, "glassbox: warning: ... and %u more\n", w->n - n);
+}
+
 static int cmd_run(int argc, char **argv)
 {
     struct run_config cfg;
@@ -44,10 +55,13 @@ static int cmd_run(int argc, char **argv)
         return 0;
     }
     if (machine_init(&m, &cfg, err, sizeof(err)) < 0) {
+        int usage = m.usage_error;
         fprintf(stderr, "glassbox: %s\n", err);
         machine_destroy(&m);
-        return 1;
+        return usage ? 2 : 1;
     }
+    print_warnings(&m.plan->warnings);
+    print_warnings(&m.numa_warn);
     err[0] = 0;
     r = machine_run(&m, err, sizeof(err));
     machine_destroy(&m);

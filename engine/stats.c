@@ -952,7 +952,7 @@ static void read_entry(const char *shm_name, struct stats_entry *e)
         || h->abi_major != GB_STATS_ABI_MAJOR) {
         e->incompatible = 1;
     } else {
-        struct gb_stats_status status;
+        struct gb_stats_status status = { 0 };
         uint64_t now = clock_ns(CLOCK_MONOTONIC);
         if (gb_stats_seq_load(&h->status, &status, sizeof(status), GB_STATS_SEQ_TRIES) == 0) {
             e->state = status.state;
