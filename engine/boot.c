@@ -79,6 +79,25 @@ static int build_fdt(struct machine *m, uint8_t *buf, size_t size, char *err, si
         .plic_ndev = VIRT_PLIC_NDEV,
         .nvirtio = VIRT_VIRTIO_COUNT,
     };
+    /* guest NUMA from the placement plan (absent for --dump-dtb without
+     * a machine: then the options alone cannot place ranges) */
+    if (m->plan && m->plan->nguest_nodes) {
+        const struct numa_plan *p = m->plan;
+        for (unsigned i = 0; i < p->nranges && fc.nnuma_mem < VIRT_FDT_MAX_NUMA; i++) {
+            if (!p->ranges[i].size)
+                continue;
+            fc.numa_mem[fc.nnuma_mem].base = VIRT_DRAM_BASE + p->ranges[i].offset;
+            fc.numa_mem[fc.nnuma_mem].size = p->ranges[i].size;
+            fc.numa_mem[fc.nnuma_mem].node = (uint32_t)p->ranges[i].guest_node;
+            fc.nnuma_mem++;
+        }
+        for (unsigned h = 0; h < fc.nharts && h < VIRT_FDT_MAX_HARTS; h++)
+            fc.cpu_node[h] = (uint32_t)(p->vcpu_guest_node[h] < 0 ? 0 : p->vcpu_guest_node[h]);
+        fc.nnodes = p->nguest_nodes;
+        for (unsigned i = 0; i < fc.nnodes; i++)
+            for (unsigned j = 0; j < fc.nnodes; j++)
+                fc.dist[i][j] = p->guest_dist[i][j];
+    }
     return virt_fdt_build(&fc, buf, size, err, errlen);
 }
 

@@ -29,6 +29,36 @@ static void print_warnings(const struct numa_msgs *w)
         fprintf(stderr, "glassbox: warning: ... and %u more\n", w->n - n);
 }
 
+/* --dump-dtb: the tree of the machine the options describe, including
+ * the guest NUMA layout the placement plan gives; nothing runs. */
+static int dump_dtb(const struct run_config *cfg)
+{
+    static struct machine m;    /* large; zeroed */
+    static struct numa_plan plan;
+    char err[512];
+    int r;
+
+    m.cfg = *cfg;
+    m.ram_size = cfg->memory;
+    r = numa_topo_open(&m.topo, cfg->numa_topology, NULL, err, sizeof(err));
+    if (r == 0) {
+        r = numa_plan_build(m.topo, &cfg->numa, cfg->memory, cfg->smp, &plan, err, sizeof(err));
+        if (r < 0) {
+            fprintf(stderr, "glassbox: %s\n", err);
+            numa_topo_close(m.topo);
+            return 2;
+        }
+        m.plan = &plan;
+        r = boot_write_dtb(&m, cfg->dump_dtb, err, sizeof(err));
+        numa_topo_close(m.topo);
+    }
+    if (r < 0) {
+        fprintf(stderr, "glassbox: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     struct run_config cfg;
@@ -43,17 +73,8 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "glassbox: %s\n", err);
         return 2;
     }
-    if (cfg.dump_dtb) {
-        memset(&m, 0, sizeof(m));
-        m.cfg = cfg;
-        m.ram_size = cfg.memory;
-        r = boot_write_dtb(&m, cfg.dump_dtb, err, sizeof(err));
-        if (r < 0) {
-            fprintf(stderr, "glassbox: %s\n", err);
-            return 1;
-        }
-        return 0;
-    }
+    if (cfg.dump_dtb)
+        return dump_dtb(&cfg);
     if (machine_init(&m, &cfg, err, sizeof(err)) < 0) {
         int usage = m.usage_error;
         fprintf(stderr, "glassbox: %s\n", err);

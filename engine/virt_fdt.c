@@ -41,6 +41,8 @@ static int build_cpus(void *fdt, const struct virt_fdt_config *c)
         T(fdt_property_string(fdt, "compatible", "riscv"));
         T(fdt_property_string(fdt, "riscv,isa", c->isa));
         T(fdt_property_string(fdt, "mmu-type", c->mmu_type));
+        if (c->nnuma_mem)
+            T(fdt_property_u32(fdt, "numa-node-id", c->cpu_node[h]));
         T(fdt_begin_node(fdt, "interrupt-controller"));
         T(fdt_property_u32(fdt, "#interrupt-cells", 1));
         T(fdt_property(fdt, "interrupt-controller", NULL, 0));
@@ -142,6 +144,35 @@ static int build_soc(void *fdt, const struct virt_fdt_config *c)
     return fdt_end_node(fdt);
 }
 
+/* Guest NUMA: a memory node per range and the distance map, as QEMU's
+ * riscv virt board describes them. */
+static int build_numa(void *fdt, const struct virt_fdt_config *c)
+{
+    fdt32_t cells[3 * VIRT_FDT_MAX_NUMA * VIRT_FDT_MAX_NUMA];
+    unsigned n = 0;
+    char name[48];
+
+    for (unsigned i = 0; i < c->nnuma_mem; i++) {
+        snprintf(name, sizeof(name), "memory@%" PRIx64, c->numa_mem[i].base);
+        T(fdt_begin_node(fdt, name));
+        T(fdt_property_u32(fdt, "numa-node-id", c->numa_mem[i].node));
+        T(prop_reg(fdt, c->numa_mem[i].base, c->numa_mem[i].size));
+        T(fdt_property_string(fdt, "device_type", "memory"));
+        T(fdt_end_node(fdt));
+    }
+    T(fdt_begin_node(fdt, "distance-map"));
+    for (unsigned i = 0; i < c->nnodes; i++) {
+        for (unsigned j = 0; j < c->nnodes; j++) {
+            cells[n++] = cpu_to_fdt32(i);
+            cells[n++] = cpu_to_fdt32(j);
+            cells[n++] = cpu_to_fdt32(c->dist[i][j]);
+        }
+    }
+    T(fdt_property(fdt, "distance-matrix", cells, n * sizeof(cells[0])));
+    T(fdt_property_string(fdt, "compatible", "numa-distance-map-v1"));
+    return fdt_end_node(fdt);
+}
+
 static int build(void *fdt, size_t size, const struct virt_fdt_config *c)
 {
     char name[48];
@@ -179,11 +210,15 @@ static int build(void *fdt, size_t size, const struct virt_fdt_config *c)
     }
     T(fdt_end_node(fdt));
 
-    snprintf(name, sizeof(name), "memory@%" PRIx64, c->ram_base);
-    T(fdt_begin_node(fdt, name));
-    T(fdt_property_string(fdt, "device_type", "memory"));
-    T(prop_reg(fdt, c->ram_base, c->ram_size));
-    T(fdt_end_node(fdt));
+    if (c->nnuma_mem) {
+        T(build_numa(fdt, c));
+    } else {
+        snprintf(name, sizeof(name), "memory@%" PRIx64, c->ram_base);
+        T(fdt_begin_node(fdt, name));
+        T(fdt_property_string(fdt, "device_type", "memory"));
+        T(prop_reg(fdt, c->ram_base, c->ram_size));
+        T(fdt_end_node(fdt));
+    }
 
     T(build_cpus(fdt, c));
     T(build_soc(fdt, c));
@@ -196,6 +231,10 @@ int virt_fdt_build(const struct virt_fdt_config *c, void *buf, size_t size, char
 {
     int r;
 
+    if (c->nnuma_mem > VIRT_FDT_MAX_NUMA || c->nnodes > VIRT_FDT_MAX_NUMA) {
+        snprintf(err, errlen, "device tree: too many NUMA nodes");
+        return -EINVAL;
+    }
     if (c->nharts == 0 || c->nharts > VIRT_FDT_MAX_HARTS) {
         snprintf(err, errlen, "device tree: %u harts (1 to %d supported)", c->nharts,
                  VIRT_FDT_MAX_HARTS);

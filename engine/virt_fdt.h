@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #define VIRT_FDT_MAX_HARTS 8
+#define VIRT_FDT_MAX_NUMA 16
 
 struct virt_fdt_config {
     unsigned nharts;
@@ -18,6 +19,13 @@ struct virt_fdt_config {
     uint64_t test_base, clint_base, plic_base, uart_base, virtio_base;
     uint32_t uart_irq, virtio_irq0, plic_ndev;
     unsigned nvirtio;           /* slots described (QEMU lists all 8) */
+    /* guest NUMA (QEMU riscv virt layout): 0 = none; else one memory node
+     * per range with numa-node-id, numa-node-id on each cpu, distance-map */
+    unsigned nnuma_mem;
+    struct { uint64_t base, size; uint32_t node; } numa_mem[VIRT_FDT_MAX_NUMA];
+    uint32_t cpu_node[VIRT_FDT_MAX_HARTS];
+    unsigned nnodes;
+    uint8_t dist[VIRT_FDT_MAX_NUMA][VIRT_FDT_MAX_NUMA];
 };
 
 /* Build into buf; 0, or -errno with a one-line reason in err. */

@@ -152,6 +152,48 @@ static void test_devices(void **state)
     assert_int_equal(get_u32(buf, n, "value"), 0x7777);
 }
 
+static void test_numa(void **state)
+{
+    struct virt_fdt_config c = cfg(2);
+    char err[128];
+    int n, len;
+    const fdt32_t *dm;
+
+    (void)state;
+    c.nnuma_mem = 2;
+    c.numa_mem[0].base = 0x80000000;
+    c.numa_mem[0].size = 128ull << 20;
+    c.numa_mem[0].node = 0;
+    c.numa_mem[1].base = 0x88000000;
+    c.numa_mem[1].size = 128ull << 20;
+    c.numa_mem[1].node = 1;
+    c.cpu_node[0] = 0;
+    c.cpu_node[1] = 1;
+    c.nnodes = 2;
+    c.dist[0][0] = c.dist[1][1] = 10;
+    c.dist[0][1] = c.dist[1][0] = 15;
+    assert_int_equal(virt_fdt_build(&c, buf, sizeof(buf), err, sizeof(err)), 0);
+    n = fdt_path_offset(buf, "/memory@88000000");
+    assert_true(n >= 0);
+    assert_int_equal(get_u32(buf, n, "numa-node-id"), 1);
+    assert_int_equal(get_u64_pair(buf, n, "reg", 1), 128ull << 20);
+    assert_int_equal(get_u32(buf, fdt_path_offset(buf, "/memory@80000000"), "numa-node-id"), 0);
+    assert_int_equal(get_u32(buf, fdt_path_offset(buf, "/cpus/cpu@1"), "numa-node-id"), 1);
+    n = fdt_path_offset(buf, "/distance-map");
+    assert_true(n >= 0);
+    dm = fdt_getprop(buf, n, "distance-matrix", &len);
+    assert_int_equal(len, 4 * 3 * 4);
+    /* (0,1) -> 15 is the second triple */
+    assert_int_equal(fdt32_to_cpu(dm[3]), 0);
+    assert_int_equal(fdt32_to_cpu(dm[4]), 1);
+    assert_int_equal(fdt32_to_cpu(dm[5]), 15);
+    /* without guest NUMA there is no numa-node-id anywhere */
+    c = cfg(2);
+    assert_int_equal(virt_fdt_build(&c, buf, sizeof(buf), err, sizeof(err)), 0);
+    assert_null(fdt_getprop(buf, fdt_path_offset(buf, "/cpus/cpu@0"), "numa-node-id", NULL));
+    assert_true(fdt_path_offset(buf, "/distance-map") < 0);
+}
+
 static void test_errors(void **state)
 {
     struct virt_fdt_config c = cfg(0);
@@ -174,6 +216,7 @@ int main(void)
         cmocka_unit_test(test_no_initrd_no_bootargs),
         cmocka_unit_test(test_cpus),
         cmocka_unit_test(test_devices),
+        cmocka_unit_test(test_numa),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
