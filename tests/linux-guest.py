@@ -6,7 +6,8 @@ Boots the default guest (tools/images/build-guest, cached) and checks:
   2. a file written to /dev/vda in the guest lands in the host image;
   3. a read-only drive refuses writes and the host image stays unchanged;
   4. console=hvc0 puts the shell on the virtio console;
-  5. OpenSBI fw_jump boots it too (fw_dynamic is the default).
+  5. OpenSBI fw_jump boots it too (fw_dynamic is the default);
+  6. two guest NUMA nodes show up in /sys/devices/system/node.
 Prints "N passed, N failed"; exits 77 when the images cannot be built.
 """
 
@@ -126,6 +127,16 @@ def main():
             session(glassbox(d, disk, ["--bios", fw_jump]), jump)
         else:
             check("fw_jump firmware present (package opensbi)", False, fw_jump)
+
+        # 6. guest NUMA topology from --numa
+        def numa(g):
+            out, st = g.run("ls /sys/devices/system/node | grep -c '^node'; "
+                            "cat /sys/devices/system/node/node1/cpulist")
+            lines = out.split()
+            check("guest sees two NUMA nodes, vCPU 1 on node 1",
+                  st == 0 and lines[:2] == ["2", "1"], " ".join(lines))
+        session(glassbox(d, disk, ["--smp", "2", "--numa", "node,cpus=0,mem=128M",
+                                   "--numa", "node,cpus=1,mem=128M"]), numa)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
