@@ -1009,6 +1009,43 @@ int stats_list(struct stats_entry **out, size_t *n, char *err, size_t errlen)
     return 0;
 }
 
+static void fmt_duration(char *buf, size_t len, uint64_t ns)
+{
+    uint64_t s = ns / 1000000000ull;
+
+    if (s >= 86400)
+        snprintf(buf, len, "%llud%02lluh%02llum", (unsigned long long)(s / 86400),
+                 (unsigned long long)(s / 3600 % 24), (unsigned long long)(s / 60 % 60));
+    else if (s >= 3600)
+        snprintf(buf, len, "%lluh%02llum%02llus", (unsigned long long)(s / 3600),
+                 (unsigned long long)(s / 60 % 60), (unsigned long long)(s % 60));
+    else if (s >= 60)
+        snprintf(buf, len, "%llum%02llus", (unsigned long long)(s / 60),
+                 (unsigned long long)(s % 60));
+    else
+        snprintf(buf, len, "%llus", (unsigned long long)s);
+}
+
+void stats_list_print(void *stream, const struct stats_entry *v, size_t n)
+{
+    FILE *f = stream;
+
+    fprintf(f, "%-24s %8s  %-13s  %s\n", "NAME", "PID", "STATE", "UPTIME");
+    for (size_t i = 0; i < n; i++) {
+        char up[32] = "-";
+        const char *note = "";
+
+        if (!v[i].incompatible && !v[i].stale)
+            fmt_duration(up, sizeof(up), v[i].uptime_ns);
+        if (v[i].stale)
+            note = "  stale: engine gone (glassbox list --prune removes it)";
+        else if (v[i].incompatible)
+            note = "  other stats ABI version or not ready";
+        fprintf(f, "%-24s %8u  %-13s  %s%s\n", v[i].name, v[i].pid,
+                v[i].incompatible ? "?" : gb_vm_state_name(v[i].state), up, note);
+    }
+}
+
 int stats_prune(size_t *pruned, char *err, size_t errlen)
 {
     struct stats_entry *v;

@@ -45,6 +45,8 @@ struct gb_stats_header *stats_header(struct stats *s);
  * relaxed atomic loads (never torn on 64-bit hosts). */
 int stats_attach_harts(struct stats *s, struct rv_hart *const *harts, unsigned n);
 
+/* Same meaning as the fields of struct gb_stats_device (and of virtio's
+ * struct virtio_stats): bytes_out guest -> device, bytes_in device -> guest. */
 struct stats_dev_counters {
     uint64_t requests, bytes_in, bytes_out, errors, notifications, interrupts;
 };
@@ -107,6 +109,10 @@ struct stats_entry {
 };
 /* Enumerate /dev/shm/glassbox.*; *out is malloc'd (free it), sorted by name. */
 int stats_list(struct stats_entry **out, size_t *n, char *err, size_t errlen);
+/* Print the listing as `glassbox list` shows it: a header line, then one
+ * line per region with name, pid, state, uptime and a stale/incompatible
+ * note. */
+void stats_list_print(void *stream, const struct stats_entry *v, size_t n);
 /* Unlink every stale region; *pruned counts them. */
 int stats_prune(size_t *pruned, char *err, size_t errlen);
 /* Whether the region NAME (without prefix) belongs to a dead engine:

@@ -181,15 +181,17 @@ struct gb_stats_hot_list {
     struct gb_stats_hot_block b[GB_STATS_HOT_N];
 };
 
-/* Per device; one writer (the sampler). */
+/* Per device; one writer (the sampler). Directions as in virtio: "out"
+ * is guest to device (disk writes, sent packets, console output), "in"
+ * device to guest (disk reads, received packets, entropy). */
 struct gb_stats_device {
     uint64_t seq;
     char name[32];
     uint32_t present;           /* 1: slot in use */
     uint32_t flags;
     uint64_t requests;
-    uint64_t bytes_in;          /* guest -> device */
-    uint64_t bytes_out;         /* device -> guest */
+    uint64_t bytes_in;          /* device -> guest */
+    uint64_t bytes_out;         /* guest -> device */
     uint64_t errors;
     uint64_t notifications;     /* queue notifications (virtio kicks) */
     uint64_t interrupts;

@@ -610,6 +610,16 @@ static void test_stale(void **state)
     assert_int_equal(e->stale, 1);
     assert_int_equal(e->pid, pid);
     assert_int_equal(e->state, GB_VM_CREATED);
+    char *text = NULL;
+    size_t tlen = 0;
+    FILE *mf = open_memstream(&text, &tlen);
+    assert_non_null(mf);
+    stats_list_print(mf, e, 1);
+    fclose(mf);
+    assert_non_null(strstr(text, "NAME"));
+    assert_non_null(strstr(text, name));
+    assert_non_null(strstr(text, "stale: engine gone"));
+    free(text);
     free(v);
     /* the next engine of the same name reclaims it */
     struct stats *s = make(name, 1);
@@ -643,6 +653,14 @@ static void test_stale(void **state)
     assert_non_null(e);
     assert_int_equal(e->stale, 0);
     assert_true(e->uptime_ns > 0);
+    text = NULL;
+    mf = open_memstream(&text, &tlen);
+    assert_non_null(mf);
+    stats_list_print(mf, e, 1);
+    fclose(mf);
+    assert_non_null(strstr(text, "created"));
+    assert_null(strstr(text, "stale"));
+    free(text);
     free(v);
     /* 3. kill it: now stale, and prune removes it */
     kill(pid, SIGKILL);
