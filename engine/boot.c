@@ -17,6 +17,7 @@
 #define KERNEL_OFFSET 0x200000ull
 #define IMAGE_MAX (1ull << 30)
 #define FDT_MAX (64u << 10)
+#define FW_JUMP_FDT_ADDR 0x82200000ull
 #define FW_DYN_MAGIC 0x4942534full   /* "OSBI" */
 #define FW_DYN_VERSION 2
 #define FW_DYN_NEXT_MODE_S 1
@@ -185,6 +186,11 @@ int boot_load(struct machine *m, char *err, size_t errlen)
         uint64_t start = kernel_entry + half;
         if (start < k_hi)
             start = (k_hi + 0xfff) & ~0xfffull;
+        /* Debian's fw_jump copies the device tree to a fixed address; an
+         * initrd there would be overwritten (QEMU's 64 MiB layout is) */
+        if (overlaps(start, start + m->initrd_len, FW_JUMP_FDT_ADDR,
+                     FW_JUMP_FDT_ADDR + FDT_MAX))
+            start = FW_JUMP_FDT_ADDR + FDT_MAX;
         if (m->initrd_len > ram_end - start || start > ram_end) {
             snprintf(err, errlen, "initrd '%s' (%zu bytes) does not fit in RAM above "
                      "0x%" PRIx64 ": give more --memory", m->cfg.initrd, m->initrd_len, start);

@@ -123,8 +123,9 @@ def main():
         if os.path.isfile(fw_jump):
             def jump(g):
                 out, st = g.run("uname -m")
-                check("boots with fw_jump", st == 0 and out.strip() == "riscv64", out.strip())
-            session(glassbox(d, disk, ["--bios", fw_jump]), jump)
+                check("boots with fw_jump in 64 MiB", st == 0 and out.strip() == "riscv64", out.strip())
+            # at 64 MiB the initrd would sit where fw_jump copies the DTB
+            session(glassbox(d, disk, ["--bios", fw_jump, "--memory", "64M"]), jump)
         else:
             check("fw_jump firmware present (package opensbi)", False, fw_jump)
 
