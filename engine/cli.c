@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "stats.h"
 
 int cli_parse_size(const char *s, uint64_t *out)
 {
@@ -138,6 +139,8 @@ void cli_usage_run(void *stream)
           "  --numa node[,cpus=VCPUS],mem=SIZE[,host-nodes=NODES] | dist,src=I,dst=J,val=D\n"
           "                       guest NUMA topology (repeatable)\n"
           "  --numa-topology FILE plan against a saved hwloc XML topology\n"
+          "  --name NAME          VM name for the stats region (default vm-PID)\n"
+          "  --event-log FILE     append lifecycle events as JSON lines (fsync'd)\n"
           "  --console ttyS0|hvc0 device that gets standard input (default ttyS0,\n"
           "                       or hvc0 when --append asks for console=hvc0)\n"
           "  --max-insns N        stop with an error after N instructions\n"
@@ -149,7 +152,7 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
 {
     enum { O_BIOS = 256, O_KERNEL, O_MEMORY, O_MAX_INSNS, O_TRACE, O_INITRD, O_APPEND,
            O_DUMP_DTB, O_SMP, O_DRIVE, O_CONSOLE, O_NET, O_MEMPOLICY, O_MEMBACKEND,
-           O_AFFINITY, O_NUMA, O_NUMA_TOPO };
+           O_AFFINITY, O_NUMA, O_NUMA_TOPO, O_NAME, O_EVENT_LOG };
     static const struct option opts[] = {
         { "bios", required_argument, NULL, O_BIOS },
         { "kernel", required_argument, NULL, O_KERNEL },
@@ -168,6 +171,8 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
         { "cpu-affinity", required_argument, NULL, O_AFFINITY },
         { "numa", required_argument, NULL, O_NUMA },
         { "numa-topology", required_argument, NULL, O_NUMA_TOPO },
+        { "name", required_argument, NULL, O_NAME },
+        { "event-log", required_argument, NULL, O_EVENT_LOG },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -256,6 +261,16 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
         case O_NUMA:
             if (numa_parse_numa(optarg, &cfg->numa.guest, err, errlen) < 0)
                 return -EINVAL;
+            break;
+        case O_NAME:
+            if (stats_name_valid(optarg) < 0) {
+                snprintf(err, errlen, "--name '%s': use 1 to 63 of A-Z a-z 0-9 . _ -", optarg);
+                return -EINVAL;
+            }
+            cfg->name = optarg;
+            break;
+        case O_EVENT_LOG:
+            cfg->event_log = optarg;
             break;
         case O_NUMA_TOPO:
             cfg->numa_topology = optarg;

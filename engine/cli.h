@@ -27,6 +27,8 @@ struct run_config {
     const char *console;        /* "ttyS0" or "hvc0": which device gets stdin */
     const char *net;            /* --net user[,hostfwd=...], NULL: no network */
     const char *numa_topology;  /* hwloc XML to plan against, NULL: this host */
+    const char *name;           /* VM name (stats region, control); NULL: vm-PID */
+    const char *event_log;      /* JSON-lines lifecycle journal, NULL: none */
     struct numa_options numa;   /* placement of guest RAM and vCPU threads */
     uint64_t memory;            /* bytes */
     uint64_t max_insns;         /* 0 = unlimited */

@@ -10,12 +10,15 @@
 
 #include "clint.h"
 #include "console.h"
+#include "lifecycle.h"
 #include "machine.h"
 #include "plic.h"
 #include "rv_trace.h"
+#include "stats.h"
 #include "sifive_test.h"
 #include "uart16550.h"
 #include "virt_devices.h"
+#include "virtio_mmio.h"
 
 #define RUN_SLICE 16384     /* instructions between timer polls */
 
@@ -235,6 +238,51 @@ static int create_devices(struct machine *m, char *err, size_t errlen)
     return virt_devices_create(m, strcmp(m->cfg.console, "hvc0") ? -1 : guest_in, err, errlen);
 }
 
+static void virtio_stats_read(void *opaque, struct stats_dev_counters *c)
+{
+    struct virtio_stats v;
+
+    virtio_mmio_stats(opaque, &v);
+    *c = (struct stats_dev_counters){ v.requests, v.bytes_in, v.bytes_out, v.errors,
+                                      v.notifications, v.interrupts };
+}
+
+/* The stats region and the lifecycle: created once the machine exists. */
+static int create_observability(struct machine *m, char *err, size_t errlen)
+{
+    char sum[160];
+    struct stats_config sc;
+    struct lifecycle_config lcc;
+    int r;
+
+    if (m->cfg.name)
+        snprintf(m->name, sizeof(m->name), "%s", m->cfg.name);
+    else
+        snprintf(m->name, sizeof(m->name), "vm-%ld", (long)getpid());
+    snprintf(sum, sizeof(sum), "virt, %u hart%s, %" PRIu64 " MiB RAM", m->nharts,
+             m->nharts == 1 ? "" : "s", m->ram_size >> 20);
+    sc = (struct stats_config){ .name = m->name, .arch = "riscv64", .accel = "tcg",
+                                .machine = sum, .nvcpus = m->nharts,
+                                .ram_base = VIRT_DRAM_BASE, .ram_bytes = m->ram_size };
+    r = stats_create(&m->stats, &sc, err, errlen);
+    if (r < 0)
+        return r;
+    lcc = (struct lifecycle_config){ .vm_name = m->name, .event_log = m->cfg.event_log,
+                                     .on_event = stats_on_lifecycle, .opaque = m->stats };
+    r = lifecycle_create(&m->lc, &lcc, err, errlen);
+    if (r < 0)
+        return r;
+    stats_attach_harts(m->stats, m->harts, m->nharts);
+    for (unsigned i = 0; i < VIRT_VIRTIO_COUNT; i++) {
+        char dname[32];
+        if (!m->virtio[i])
+            continue;
+        snprintf(dname, sizeof(dname), "virtio%u", i);
+        stats_add_device(m->stats, dname, virtio_stats_read, m->virtio[i]);
+    }
+    return stats_start(m->stats, err, errlen);
+}
+
 int machine_init(struct machine *m, const struct run_config *cfg, char *err, size_t errlen)
 {
     int r;
@@ -274,6 +322,8 @@ int machine_init(struct machine *m, const struct run_config *cfg, char *err, siz
     r = create_harts(m, err, errlen);
     if (r == 0)
         r = create_devices(m, err, errlen);
+    if (r == 0)
+        r = create_observability(m, err, errlen);
     if (r < 0)
         return r;
     reset_harts(m);
@@ -328,6 +378,7 @@ static void *hart_thread(void *arg)
         }
         clint_poll(m->clint, (unsigned)h->mhartid);
         e = rv_hart_run(h, slice);
+        stats_hart_poll(m->stats, (unsigned)h->mhartid, h->instret);
         if (e == RV_EXIT_FATAL) {
             snprintf(msg, sizeof(msg), "guest stopped: hart %" PRIu64 ": %s",
                      h->mhartid, h->fatal_msg);
@@ -348,8 +399,21 @@ static void *hart_thread(void *arg)
     return NULL;
 }
 
+/* Lifecycle bookkeeping; a journal that cannot be written is reported
+ * once, the VM goes on. */
+static void transition(struct machine *m, enum gb_vm_state to, const char *reason)
+{
+    char msg[256];
+
+    if (lifecycle_transition(m->lc, to, reason, msg, sizeof(msg)) == -EIO && !m->journal_warned) {
+        m->journal_warned = 1;
+        fprintf(stderr, "glassbox: warning: %s\n", msg);
+    }
+}
+
 int machine_run(struct machine *m, char *err, size_t errlen)
 {
+    transition(m, GB_VM_RUNNING, NULL);
     for (;;) {
         pthread_t tid[GB_MAX_HARTS];
         unsigned started = 0;
@@ -374,10 +438,19 @@ int machine_run(struct machine *m, char *err, size_t errlen)
         if (m->failed) {
             if (m->fail_msg[0])
                 snprintf(err, errlen, "%s", m->fail_msg);
+            transition(m, GB_VM_ERROR, m->fail_msg[0] ? m->fail_msg : "failed");
             return 1;
         }
-        if (m->finished)
+        if (m->finished) {
+            transition(m, GB_VM_SHUTTING_DOWN, NULL);
+            transition(m, GB_VM_STOPPED, NULL);
             return m->exit_code;
+        }
+        {
+            char msg[256];
+            lifecycle_note(m->lc, "RESET", "guest reset through the test finisher", msg,
+                           sizeof(msg));
+        }
         /* reset: reload the images and start over, as QEMU does */
         m->reset_requested = 0;
         for (unsigned i = 0; i < m->nharts; i++)
@@ -390,6 +463,9 @@ int machine_run(struct machine *m, char *err, size_t errlen)
 
 void machine_destroy(struct machine *m)
 {
+    /* the sampler reads the harts: stop it while they still exist */
+    if (m->stats)
+        stats_stop(m->stats);
     for (unsigned i = 0; i < m->nharts; i++) {
         struct rv_hart *h = m->harts[i];
         if (!h)
@@ -418,6 +494,10 @@ void machine_destroy(struct machine *m)
     load_info_free(&m->info);
     free(m->kernel_data);
     boot_free(m);
+    if (m->lc)
+        lifecycle_destroy(m->lc);
+    if (m->stats)
+        stats_destroy(m->stats);
     if (m->nharts) {
         pthread_mutex_destroy(&m->lock);
         pthread_cond_destroy(&m->cond);

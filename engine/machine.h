@@ -33,6 +33,8 @@ struct uart16550;
 struct sifive_test;
 struct console;
 struct virtio_mmio;
+struct stats;
+struct lifecycle;
 
 struct machine {
     struct run_config cfg;
@@ -53,6 +55,10 @@ struct machine {
     struct numa_ram nram;
     struct numa_msgs numa_warn;
     int usage_error;            /* machine_init failed on the options */
+    struct stats *stats;        /* the shared-memory region glasstop reads */
+    struct lifecycle *lc;
+    char name[64];
+    int journal_warned;
     _Atomic unsigned bind_failures;  /* vCPU pinnings the kernel refused */
     struct rv_hart *harts[GB_MAX_HARTS];
     unsigned nharts;

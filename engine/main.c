@@ -2,17 +2,20 @@
  * below returns errors (DESIGN.md, Conventions). Exit status: the guest's
  * own code, 1 for runtime errors, 2 for usage errors. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "config.h"
 #include "machine.h"
+#include "stats.h"
 
 static void usage(FILE *f)
 {
     fputs("usage: glassbox COMMAND [options]\n"
           "commands:\n"
           "  run        run a guest (glassbox run --help)\n"
+          "  list       list running VMs (--prune removes regions of dead ones)\n"
           "options:\n"
           "  -h, --help     this help\n"
           "  -V, --version  print the version\n", f);
@@ -56,6 +59,31 @@ static int dump_dtb(const struct run_config *cfg)
         fprintf(stderr, "glassbox: %s\n", err);
         return 1;
     }
+    return 0;
+}
+
+static int cmd_list(int argc, char **argv)
+{
+    struct stats_entry *v = NULL;
+    size_t n = 0, pruned = 0;
+    char err[512];
+
+    if (argc > 2 || (argc == 2 && strcmp(argv[1], "--prune"))) {
+        fprintf(stderr, "glassbox: usage: glassbox list [--prune]\n");
+        return 2;
+    }
+    if (argc == 2 && stats_prune(&pruned, err, sizeof(err)) < 0) {
+        fprintf(stderr, "glassbox: %s\n", err);
+        return 1;
+    }
+    if (stats_list(&v, &n, err, sizeof(err)) < 0) {
+        fprintf(stderr, "glassbox: %s\n", err);
+        return 1;
+    }
+    stats_list_print(stdout, v, n);
+    if (argc == 2)
+        printf("pruned %zu stale region%s\n", pruned, pruned == 1 ? "" : "s");
+    free(v);
     return 0;
 }
 
@@ -107,6 +135,8 @@ int main(int argc, char **argv)
     }
     if (!strcmp(argv[1], "run"))
         return cmd_run(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "list"))
+        return cmd_list(argc - 1, argv + 1);
     fprintf(stderr, "glassbox: unknown command '%s' (try glassbox --help)\n", argv[1]);
     return 2;
 }
