@@ -141,6 +141,7 @@ void cli_usage_run(void *stream)
           "  --numa-topology FILE plan against a saved hwloc XML topology\n"
           "  --name NAME          VM name for the stats region (default vm-PID)\n"
           "  --event-log FILE     append lifecycle events as JSON lines (fsync'd)\n"
+          "  --no-stats           publish no statistics region (to measure its cost)\n"
           "  --console ttyS0|hvc0 device that gets standard input (default ttyS0,\n"
           "                       or hvc0 when --append asks for console=hvc0)\n"
           "  --max-insns N        stop with an error after N instructions\n"
@@ -152,7 +153,7 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
 {
     enum { O_BIOS = 256, O_KERNEL, O_MEMORY, O_MAX_INSNS, O_TRACE, O_INITRD, O_APPEND,
            O_DUMP_DTB, O_SMP, O_DRIVE, O_CONSOLE, O_NET, O_MEMPOLICY, O_MEMBACKEND,
-           O_AFFINITY, O_NUMA, O_NUMA_TOPO, O_NAME, O_EVENT_LOG };
+           O_AFFINITY, O_NUMA, O_NUMA_TOPO, O_NAME, O_EVENT_LOG, O_NO_STATS };
     static const struct option opts[] = {
         { "bios", required_argument, NULL, O_BIOS },
         { "kernel", required_argument, NULL, O_KERNEL },
@@ -173,6 +174,7 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
         { "numa-topology", required_argument, NULL, O_NUMA_TOPO },
         { "name", required_argument, NULL, O_NAME },
         { "event-log", required_argument, NULL, O_EVENT_LOG },
+        { "no-stats", no_argument, NULL, O_NO_STATS },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -271,6 +273,9 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
             break;
         case O_EVENT_LOG:
             cfg->event_log = optarg;
+            break;
+        case O_NO_STATS:
+            cfg->no_stats = 1;
             break;
         case O_NUMA_TOPO:
             cfg->numa_topology = optarg;

@@ -29,6 +29,7 @@ struct run_config {
     const char *numa_topology;  /* hwloc XML to plan against, NULL: this host */
     const char *name;           /* VM name (stats region, control); NULL: vm-PID */
     const char *event_log;      /* JSON-lines lifecycle journal, NULL: none */
+    int no_stats;               /* --no-stats: publish no region (overhead A/B) */
     struct numa_options numa;   /* placement of guest RAM and vCPU threads */
     uint64_t memory;            /* bytes */
     uint64_t max_insns;         /* 0 = unlimited */

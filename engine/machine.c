@@ -261,6 +261,10 @@ static int create_observability(struct machine *m, char *err, size_t errlen)
         snprintf(m->name, sizeof(m->name), "vm-%ld", (long)getpid());
     snprintf(sum, sizeof(sum), "virt, %u hart%s, %" PRIu64 " MiB RAM", m->nharts,
              m->nharts == 1 ? "" : "s", m->ram_size >> 20);
+    if (m->cfg.no_stats) {
+        lcc = (struct lifecycle_config){ .vm_name = m->name, .event_log = m->cfg.event_log };
+        return lifecycle_create(&m->lc, &lcc, err, errlen);
+    }
     sc = (struct stats_config){ .name = m->name, .arch = "riscv64", .accel = "tcg",
                                 .machine = sum, .nvcpus = m->nharts,
                                 .ram_base = VIRT_DRAM_BASE, .ram_bytes = m->ram_size };
