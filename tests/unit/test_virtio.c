@@ -26,195 +26,15 @@
 
 #include "glassbox/bus.h"
 #include "glassbox/guest_mem.h"
+#include "virtio_harness.h"
 #include "virtio_mmio.h"
 #include "virtqueue.h"
 #include "virtio_blk.h"
 #include "virtio_rng.h"
 #include "virtio_console.h"
 
-#define RAM_BASE    UINT64_C(0x80000000)
-#define RAM_SIZE    (1u << 20)
-#define QUEUE_AREA  0x10000     /* queue i's rings at RAM_BASE + i*0x10000 */
-#define DATA_BASE   (RAM_BASE + 0x40000)
 #define SECTORS     64
-
-#define F(b)        VIRTIO_BIT(b)
-
-/* ---------------------------------------------------------------- fakes */
-
-struct fake_ram {
-    uint8_t *mem;
-    uint64_t base, size;
-};
-
-static uint8_t *ram_map(void *opaque, uint64_t gpa, uint64_t len, int write)
-{
-    struct fake_ram *r = opaque;
-
-    (void)write;
-    if (gpa < r->base || gpa - r->base > r->size ||
-        len > r->size - (gpa - r->base))
-        return NULL;
-    return r->mem + (gpa - r->base);
-}
-
-struct fake_irq {
-    atomic_int level;
-    atomic_int sets;
-};
-
-static void fake_irq_set(void *opaque, unsigned n, int level)
-{
-    struct fake_irq *f = opaque;
-
-    assert_int_equal(n, 7);
-    assert_true(level == 0 || level == 1);
-    atomic_store(&f->level, level);
-    atomic_fetch_add(&f->sets, 1);
-}
-
-/* One device under test with its guest RAM and a driver's view of it. */
-struct tq {
-    uint64_t desc, avail, used;
-    unsigned num;
-    uint16_t avail_idx, used_seen, next_desc;
-};
-
-struct tdev {
-    struct fake_ram ram;
-    struct guest_mem gm;
-    struct fake_irq irq;
-    struct virtio_mmio *vm;
-    struct tq q[2];
-    uint64_t data_next;         /* bump allocator for buffers */
-};
-
-static void tdev_init(struct tdev *t, struct virtio_backend be)
-{
-    memset(t, 0, sizeof(*t));
-    t->ram.mem = calloc(1, RAM_SIZE);
-    assert_non_null(t->ram.mem);
-    t->ram.base = RAM_BASE;
-    t->ram.size = RAM_SIZE;
-    t->gm = (struct guest_mem){ ram_map, &t->ram };
-    t->vm = virtio_mmio_new(be.ops, be.dev, &t->gm,
-                            (struct irq_line){ fake_irq_set, &t->irq, 7 });
-    assert_non_null(t->vm);
-    t->data_next = DATA_BASE;
-}
-
-static void tdev_fini(struct tdev *t)
-{
-    virtio_mmio_free(t->vm);
-    free(t->ram.mem);
-}
-
-static uint32_t rd(struct tdev *t, uint64_t off)
-{
-    return (uint32_t)virtio_mmio_ops.read(t->vm, off, 4);
-}
-
-static void wr(struct tdev *t, uint64_t off, uint32_t v)
-{
-    virtio_mmio_ops.write(t->vm, off, 4, v);
-}
-
-static uint8_t *gp(struct tdev *t, uint64_t gpa)
-{
-    assert_true(gpa >= RAM_BASE && gpa < RAM_BASE + RAM_SIZE);
-    return t->ram.mem + (gpa - RAM_BASE);
-}
-
-static uint64_t alloc(struct tdev *t, uint64_t len)
-{
-    uint64_t a = t->data_next;
-
-    t->data_next = (t->data_next + len + 15) & ~UINT64_C(15);
-    assert_true(t->data_next <= RAM_BASE + RAM_SIZE);
-    return a;
-}
-
-static void put16(struct tdev *t, uint64_t gpa, uint16_t v)
-{
-    v = htole16(v);
-    memcpy(gp(t, gpa), &v, 2);
-}
-
-static uint16_t get16(struct tdev *t, uint64_t gpa)
-{
-    uint16_t v;
-
-    memcpy(&v, gp(t, gpa), 2);
-    return le16toh(v);
-}
-
-static uint32_t get32(struct tdev *t, uint64_t gpa)
-{
-    uint32_t v;
-
-    memcpy(&v, gp(t, gpa), 4);
-    return le32toh(v);
-}
-
-/* ---------------------------------------------------------------- driver */
-
-/* Linux's order: reset, ACKNOWLEDGE, DRIVER, read features, write the
- * subset wanted, FEATURES_OK, check it stuck. Returns the final Status. */
-static uint32_t drv_negotiate(struct tdev *t, uint64_t want)
-{
-    uint64_t offered;
-
-    assert_int_equal(rd(t, VIRTIO_MMIO_MAGIC_VALUE), VIRTIO_MMIO_MAGIC);
-    assert_int_equal(rd(t, VIRTIO_MMIO_VERSION), 2);
-    wr(t, VIRTIO_MMIO_STATUS, 0);
-    assert_int_equal(rd(t, VIRTIO_MMIO_STATUS), 0);
-    wr(t, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
-    wr(t, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-    wr(t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-    offered = (uint64_t)rd(t, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
-    wr(t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-    offered |= rd(t, VIRTIO_MMIO_DEVICE_FEATURES);
-    want &= offered;
-    wr(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-    wr(t, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(want >> 32));
-    wr(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-    wr(t, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)want);
-    wr(t, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-                              VIRTIO_STATUS_FEATURES_OK);
-    return rd(t, VIRTIO_MMIO_STATUS);
-}
-
-static void drv_queue_at(struct tdev *t, unsigned qi, unsigned num,
-                         uint64_t desc, uint64_t avail, uint64_t used)
-{
-    struct tq *q = &t->q[qi];
-
-    wr(t, VIRTIO_MMIO_QUEUE_SEL, qi);
-    assert_int_equal(rd(t, VIRTIO_MMIO_QUEUE_READY), 0);
-    assert_true(rd(t, VIRTIO_MMIO_QUEUE_NUM_MAX) != 0);
-    wr(t, VIRTIO_MMIO_QUEUE_NUM, num);
-    wr(t, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)desc);
-    wr(t, VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(desc >> 32));
-    wr(t, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)avail);
-    wr(t, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, (uint32_t)(avail >> 32));
-    wr(t, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)used);
-    wr(t, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, (uint32_t)(used >> 32));
-    wr(t, VIRTIO_MMIO_QUEUE_READY, 1);
-    *q = (struct tq){ .desc = desc, .avail = avail, .used = used, .num = num };
-}
-
-static void drv_queue(struct tdev *t, unsigned qi, unsigned num)
-{
-    uint64_t base = RAM_BASE + (uint64_t)QUEUE_AREA * qi;
-
-    drv_queue_at(t, qi, num, base, base + 0x4000, base + 0x8000);
-}
-
-static void drv_ok(struct tdev *t)
-{
-    wr(t, VIRTIO_MMIO_STATUS, rd(t, VIRTIO_MMIO_STATUS) |
-                              VIRTIO_STATUS_DRIVER_OK);
-}
+#define IRQ_LINE    7
 
 /* Full bring-up: features, nq queues of num, DRIVER_OK. */
 static void drv_up(struct tdev *t, uint64_t want, unsigned nq, unsigned num)
@@ -227,85 +47,6 @@ static void drv_up(struct tdev *t, uint64_t want, unsigned nq, unsigned num)
         drv_queue(t, i, num);
     drv_ok(t);
     assert_int_equal(rd(t, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET, 0);
-}
-
-static void put_desc(struct tdev *t, uint64_t table, unsigned i, uint64_t addr,
-                     uint32_t len, uint16_t flags, uint16_t next)
-{
-    uint8_t *p = gp(t, table + 16 * (uint64_t)i);
-    uint64_t a = htole64(addr);
-    uint32_t l = htole32(len);
-    uint16_t f = htole16(flags), n = htole16(next);
-
-    memcpy(p, &a, 8);
-    memcpy(p + 8, &l, 4);
-    memcpy(p + 12, &f, 2);
-    memcpy(p + 14, &n, 2);
-}
-
-/* Make head available (ring entry, then the index, as a driver does). */
-static void publish(struct tdev *t, unsigned qi, uint16_t head)
-{
-    struct tq *q = &t->q[qi];
-
-    put16(t, q->avail + 4 + 2 * (q->avail_idx % q->num), head);
-    q->avail_idx++;
-    put16(t, q->avail + 2, q->avail_idx);
-}
-
-static void notify(struct tdev *t, unsigned qi)
-{
-    wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, qi);
-}
-
-struct seg {
-    uint64_t addr;
-    uint32_t len;
-    bool write;
-};
-
-/* A direct chain in consecutive free descriptors; returns the head. */
-static uint16_t submit(struct tdev *t, unsigned qi, const struct seg *s,
-                       unsigned n)
-{
-    struct tq *q = &t->q[qi];
-    uint16_t head = q->next_desc;
-    unsigned i;
-
-    for (i = 0; i < n; i++) {
-        uint16_t d = (uint16_t)((head + i) % q->num);
-
-        put_desc(t, q->desc, d, s[i].addr, s[i].len,
-                 (s[i].write ? VIRTQ_DESC_F_WRITE : 0) |
-                 (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0),
-                 (uint16_t)((d + 1) % q->num));
-    }
-    q->next_desc = (uint16_t)((head + n) % q->num);
-    publish(t, qi, head);
-    return head;
-}
-
-static uint16_t used_idx(struct tdev *t, unsigned qi)
-{
-    return get16(t, t->q[qi].used + 2);
-}
-
-/* The next used element; fails the test if there is none. */
-static void take_used(struct tdev *t, unsigned qi, uint32_t *id,
-                      uint32_t *len)
-{
-    struct tq *q = &t->q[qi];
-    uint64_t e = q->used + 4 + 8 * (uint64_t)(q->used_seen % q->num);
-
-    assert_true(used_idx(t, qi) != q->used_seen);
-    *id = get32(t, e);
-    *len = get32(t, e + 4);
-    q->used_seen++;
-}
-
-static bool needs_reset(struct tdev *t)
-{
-    return rd(t, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET;
 }
 
 /* ---------------------------------------------------------------- blk */
@@ -337,7 +78,7 @@ static int blk_setup(void **state)
 
     make_image();
     assert_int_equal(virtio_blk_new(blk_path, 0, &be, err, sizeof(err)), 0);
-    tdev_init(t, be);
+    tdev_init(t, be, IRQ_LINE);
     *state = t;
     return 0;
 }
@@ -350,7 +91,7 @@ static int blk_ro_setup(void **state)
 
     make_image();
     assert_int_equal(virtio_blk_new(blk_path, 1, &be, err, sizeof(err)), 0);
-    tdev_init(t, be);
+    tdev_init(t, be, IRQ_LINE);
     *state = t;
     return 0;
 }
@@ -1099,14 +840,14 @@ static void test_huge_lengths(void **state)
         skip();
     assert_int_equal(mprotect(big, RAM_SIZE, PROT_READ | PROT_WRITE), 0);
     assert_int_equal(virtio_rng_new(&be), 0);
-    tdev_init(&t, be);
+    tdev_init(&t, be, IRQ_LINE);
     free(t.ram.mem);
     t.ram.mem = big;        /* gp() still sees the accessible MiB */
     t.gm = (struct guest_mem){ huge_map, big };
     virtio_mmio_free(t.vm);
     assert_int_equal(virtio_rng_new(&be), 0);
     t.vm = virtio_mmio_new(be.ops, be.dev, &t.gm,
-                           (struct irq_line){ fake_irq_set, &t.irq, 7 });
+                           (struct irq_line){ fake_irq_set, &t.irq, IRQ_LINE });
     assert_non_null(t.vm);
     drv_up(&t, 0, 1, 16);
 
@@ -1142,7 +883,7 @@ static void test_rng(void **state)
 
     (void)state;
     assert_int_equal(virtio_rng_new(&be), 0);
-    tdev_init(&t, be);
+    tdev_init(&t, be, IRQ_LINE);
     assert_int_equal(rd(&t, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_RNG);
     drv_up(&t, 0, 1, 64);
     a = alloc(&t, 64);
@@ -1178,7 +919,7 @@ static void test_console_tx(void **state)
     (void)state;
     assert_int_equal(pipe2(p, O_CLOEXEC), 0);
     assert_int_equal(virtio_console_new(-1, p[1], 0, 0, &be), 0);
-    tdev_init(&t, be);
+    tdev_init(&t, be, IRQ_LINE);
     assert_int_equal(rd(&t, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_CONSOLE);
     wr(&t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
     assert_int_equal(rd(&t, VIRTIO_MMIO_DEVICE_FEATURES),
@@ -1234,7 +975,7 @@ static void test_console_rx(void **state)
     (void)state;
     assert_int_equal(pipe2(p, O_CLOEXEC), 0);
     assert_int_equal(virtio_console_new(p[0], -1, 80, 25, &be), 0);
-    tdev_init(&t, be);
+    tdev_init(&t, be, IRQ_LINE);
     wr(&t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
     assert_true(rd(&t, VIRTIO_MMIO_DEVICE_FEATURES) & F(VIRTIO_CONSOLE_F_SIZE));
     assert_int_equal(rd(&t, VIRTIO_MMIO_CONFIG), 80 | (25 << 16));
@@ -1292,7 +1033,7 @@ static void test_console_backpressure(void **state)
     (void)state;
     assert_int_equal(pipe2(p, O_CLOEXEC | O_NONBLOCK), 0);
     assert_int_equal(virtio_console_new(p[0], -1, 0, 0, &be), 0);
-    tdev_init(&t, be);
+    tdev_init(&t, be, IRQ_LINE);
     memset(junk, 'q', sizeof(junk));
     assert_int_equal(write(p[1], junk, sizeof(junk)), sizeof(junk));
     usleep(20000);
@@ -1350,7 +1091,7 @@ static void chaos(struct virtio_backend be, uint64_t seed, unsigned iters)
     struct tdev t;
     unsigned i, q;
 
-    tdev_init(&t, be);
+    tdev_init(&t, be, IRQ_LINE);
     for (i = 0; i < RAM_SIZE; i += 8) {
         uint64_t v = rnd(&seed);
 

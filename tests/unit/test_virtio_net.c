@@ -29,52 +29,19 @@
 
 #include "glassbox/bus.h"
 #include "glassbox/guest_mem.h"
+#include "virtio_harness.h"
 #include "virtio_mmio.h"
 #include "virtqueue.h"
 #include "virtio_net.h"
 #include "net_slirp.h"
 
-#define RAM_BASE    UINT64_C(0x80000000)
-#define RAM_SIZE    (1u << 20)
-#define QUEUE_AREA  0x10000     /* queue i's rings at RAM_BASE + i*0x10000 */
-#define DATA_BASE   (RAM_BASE + 0x40000)
 #define HDR         VIRTIO_NET_HDR_BYTES
 #define RXBUF       (HDR + 1514)
+#define IRQ_LINE    1
 
-#define F(b)        VIRTIO_BIT(b)
 
 /* ---------------------------------------------------------------- fakes */
 
-struct fake_ram {
-    uint8_t *mem;
-    uint64_t base, size;
-};
-
-static uint8_t *ram_map(void *opaque, uint64_t gpa, uint64_t len, int write)
-{
-    struct fake_ram *r = opaque;
-
-    (void)write;
-    if (gpa < r->base || gpa - r->base > r->size ||
-        len > r->size - (gpa - r->base))
-        return NULL;
-    return r->mem + (gpa - r->base);
-}
-
-struct fake_irq {
-    atomic_int level;
-};
-
-static void fake_irq_set(void *opaque, unsigned n, int level)
-{
-    struct fake_irq *f = opaque;
-
-    (void)n;
-    atomic_store(&f->level, level);
-}
-
-/* The fake network back-end: records what the guest sends, lets the test
- * play the network. */
 struct fake_be {
     pthread_mutex_t lock;
     net_rx_fn *rx;
@@ -137,142 +104,21 @@ static void inject(struct fake_be *f, const void *frame, size_t len)
 
 /* ---------------------------------------------------------------- driver */
 
-struct tq {
-    uint64_t desc, avail, used;
-    unsigned num;
-    uint16_t avail_idx, used_seen, next_desc;
-};
-
-struct tdev {
-    struct fake_ram ram;
-    struct guest_mem gm;
-    struct fake_irq irq;
-    struct virtio_mmio *vm;
-    void *dev;                  /* the virtio-net device, for its stats */
-    struct tq q[2];
-    uint64_t data_next;
-};
-
 static void tdev_init_be(struct tdev *t, const struct net_backend_ops *ops,
                          void *be, const uint8_t *mac)
 {
     struct virtio_backend vb;
     char err[256];
 
-    memset(t, 0, sizeof(*t));
-    t->ram.mem = calloc(1, RAM_SIZE);
-    assert_non_null(t->ram.mem);
-    t->ram.base = RAM_BASE;
-    t->ram.size = RAM_SIZE;
-    t->gm = (struct guest_mem){ ram_map, &t->ram };
     assert_int_equal(virtio_net_new(ops, be, mac, &vb, err, sizeof(err)), 0);
-    t->dev = vb.dev;
-    t->vm = virtio_mmio_new(vb.ops, vb.dev, &t->gm,
-                            (struct irq_line){ fake_irq_set, &t->irq, 1 });
-    assert_non_null(t->vm);
-    t->data_next = DATA_BASE;
+    tdev_init(t, vb, IRQ_LINE);
 }
 
-static void tdev_init(struct tdev *t, struct fake_be *f)
+static void net_tdev_init(struct tdev *t, struct fake_be *f)
 {
     memset(f, 0, sizeof(*f));
     pthread_mutex_init(&f->lock, NULL);
     tdev_init_be(t, &fbe_ops, f, NULL);
-}
-
-static void tdev_fini(struct tdev *t)
-{
-    virtio_mmio_free(t->vm);
-    free(t->ram.mem);
-}
-
-static uint32_t rd(struct tdev *t, uint64_t off)
-{
-    return (uint32_t)virtio_mmio_ops.read(t->vm, off, 4);
-}
-
-static void wr(struct tdev *t, uint64_t off, uint32_t v)
-{
-    virtio_mmio_ops.write(t->vm, off, 4, v);
-}
-
-static uint8_t *gp(struct tdev *t, uint64_t gpa)
-{
-    assert_true(gpa >= RAM_BASE && gpa < RAM_BASE + RAM_SIZE);
-    return t->ram.mem + (gpa - RAM_BASE);
-}
-
-static uint64_t alloc(struct tdev *t, uint64_t len)
-{
-    uint64_t a = t->data_next;
-
-    t->data_next = (t->data_next + len + 15) & ~UINT64_C(15);
-    assert_true(t->data_next <= RAM_BASE + RAM_SIZE);
-    return a;
-}
-
-static void put16(struct tdev *t, uint64_t gpa, uint16_t v)
-{
-    v = htole16(v);
-    memcpy(gp(t, gpa), &v, 2);
-}
-
-static uint32_t get32(struct tdev *t, uint64_t gpa)
-{
-    uint32_t v;
-
-    memcpy(&v, gp(t, gpa), 4);
-    return le32toh(v);
-}
-
-static uint32_t drv_negotiate(struct tdev *t, uint64_t want)
-{
-    uint64_t offered;
-
-    wr(t, VIRTIO_MMIO_STATUS, 0);
-    wr(t, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE);
-    wr(t, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER);
-    wr(t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
-    offered = (uint64_t)rd(t, VIRTIO_MMIO_DEVICE_FEATURES) << 32;
-    wr(t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
-    offered |= rd(t, VIRTIO_MMIO_DEVICE_FEATURES);
-    want &= offered;
-    wr(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
-    wr(t, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(want >> 32));
-    wr(t, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
-    wr(t, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)want);
-    wr(t, VIRTIO_MMIO_STATUS, VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER |
-                              VIRTIO_STATUS_FEATURES_OK);
-    return rd(t, VIRTIO_MMIO_STATUS);
-}
-
-static void drv_queue_at(struct tdev *t, unsigned qi, unsigned num,
-                         uint64_t desc, uint64_t avail, uint64_t used)
-{
-    wr(t, VIRTIO_MMIO_QUEUE_SEL, qi);
-    wr(t, VIRTIO_MMIO_QUEUE_NUM, num);
-    wr(t, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)desc);
-    wr(t, VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(desc >> 32));
-    wr(t, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)avail);
-    wr(t, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, (uint32_t)(avail >> 32));
-    wr(t, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)used);
-    wr(t, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, (uint32_t)(used >> 32));
-    wr(t, VIRTIO_MMIO_QUEUE_READY, 1);
-    t->q[qi] = (struct tq){ .desc = desc, .avail = avail, .used = used,
-                            .num = num };
-}
-
-static void drv_queue(struct tdev *t, unsigned qi, unsigned num)
-{
-    uint64_t base = RAM_BASE + (uint64_t)QUEUE_AREA * qi;
-
-    drv_queue_at(t, qi, num, base, base + 0x4000, base + 0x8000);
-}
-
-static void drv_ok(struct tdev *t)
-{
-    wr(t, VIRTIO_MMIO_STATUS, rd(t, VIRTIO_MMIO_STATUS) |
-                              VIRTIO_STATUS_DRIVER_OK);
 }
 
 /* Linux's virtio_net bring-up on a device offering MAC and STATUS. */
@@ -286,85 +132,6 @@ static void drv_up(struct tdev *t, unsigned num)
     drv_queue(t, VIRTIO_NET_TXQ, num);
     drv_ok(t);
     assert_int_equal(rd(t, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET, 0);
-}
-
-static void put_desc(struct tdev *t, uint64_t table, unsigned i, uint64_t addr,
-                     uint32_t len, uint16_t flags, uint16_t next)
-{
-    uint8_t *p = gp(t, table + 16 * (uint64_t)i);
-    uint64_t a = htole64(addr);
-    uint32_t l = htole32(len);
-    uint16_t fl = htole16(flags), n = htole16(next);
-
-    memcpy(p, &a, 8);
-    memcpy(p + 8, &l, 4);
-    memcpy(p + 12, &fl, 2);
-    memcpy(p + 14, &n, 2);
-}
-
-static void publish(struct tdev *t, unsigned qi, uint16_t head)
-{
-    struct tq *q = &t->q[qi];
-
-    put16(t, q->avail + 4 + 2 * (q->avail_idx % q->num), head);
-    q->avail_idx++;
-    /* Another thread (the receiver) may read the ring meanwhile. */
-    __atomic_store_n((uint16_t *)gp(t, q->avail + 2), htole16(q->avail_idx),
-                     __ATOMIC_RELEASE);
-}
-
-static void notify(struct tdev *t, unsigned qi)
-{
-    wr(t, VIRTIO_MMIO_QUEUE_NOTIFY, qi);
-}
-
-struct seg {
-    uint64_t addr;
-    uint32_t len;
-    bool write;
-};
-
-static uint16_t submit(struct tdev *t, unsigned qi, const struct seg *s,
-                       unsigned n)
-{
-    struct tq *q = &t->q[qi];
-    uint16_t head = q->next_desc;
-    unsigned i;
-
-    for (i = 0; i < n; i++) {
-        uint16_t d = (uint16_t)((head + i) % q->num);
-
-        put_desc(t, q->desc, d, s[i].addr, s[i].len,
-                 (s[i].write ? VIRTQ_DESC_F_WRITE : 0) |
-                 (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0),
-                 (uint16_t)((d + 1) % q->num));
-    }
-    q->next_desc = (uint16_t)((head + n) % q->num);
-    publish(t, qi, head);
-    return head;
-}
-
-static uint16_t used_idx(struct tdev *t, unsigned qi)
-{
-    return le16toh(__atomic_load_n((uint16_t *)gp(t, t->q[qi].used + 2),
-                                   __ATOMIC_ACQUIRE));
-}
-
-static void take_used(struct tdev *t, unsigned qi, uint32_t *id,
-                      uint32_t *len)
-{
-    struct tq *q = &t->q[qi];
-    uint64_t e = q->used + 4 + 8 * (uint64_t)(q->used_seen % q->num);
-
-    assert_true(used_idx(t, qi) != q->used_seen);
-    *id = get32(t, e);
-    *len = get32(t, e + 4);
-    q->used_seen++;
-}
-
-static bool needs_reset(struct tdev *t)
-{
-    return rd(t, VIRTIO_MMIO_STATUS) & VIRTIO_STATUS_NEEDS_RESET;
 }
 
 /* One receive buffer of len bytes; returns its address. */
@@ -416,7 +183,7 @@ static void test_bringup_config(void **state)
     unsigned i;
 
     (void)state;
-    tdev_init(&t, &f);
+    net_tdev_init(&t, &f);
     assert_int_equal(f.receivers_set, 1);
     assert_int_equal(rd(&t, VIRTIO_MMIO_DEVICE_ID), VIRTIO_ID_NET);
     wr(&t, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
@@ -491,7 +258,7 @@ static void test_tx(void **state)
     uint32_t id, len;
 
     (void)state;
-    tdev_init(&t, &f);
+    net_tdev_init(&t, &f);
     drv_up(&t, 16);
     fill_frame(frame, sizeof(frame), 1);
     send_frame(&t, frame, 60, false);
@@ -547,7 +314,7 @@ static void test_rx(void **state)
     uint32_t id, len;
 
     (void)state;
-    tdev_init(&t, &f);
+    net_tdev_init(&t, &f);
     drv_up(&t, 16);
     a = post_rx(&t, RXBUF);
     b1 = alloc(&t, 8);
@@ -597,7 +364,7 @@ static void test_rx_backlog(void **state)
     unsigned i;
 
     (void)state;
-    tdev_init(&t, &f);
+    net_tdev_init(&t, &f);
     drv_up(&t, 16);
     /* No buffers yet: frames wait in the device. */
     for (i = 0; i < 3; i++) {
@@ -656,7 +423,7 @@ static void test_rx_driver_down(void **state)
     uint8_t frame[60] = { 0 };
 
     (void)state;
-    tdev_init(&t, &f);
+    net_tdev_init(&t, &f);
     inject(&f, frame, sizeof(frame));       /* nobody listening */
     assert_true(drv_negotiate(&t, F(VIRTIO_F_VERSION_1)) &
                 VIRTIO_STATUS_FEATURES_OK);
@@ -686,7 +453,7 @@ static void test_rx_too_small(void **state)
     uint32_t id, len;
 
     (void)state;
-    tdev_init(&t, &f);
+    net_tdev_init(&t, &f);
     drv_up(&t, 16);
     post_rx(&t, HDR + 10);
     fill_frame(frame, sizeof(frame), 5);
@@ -721,7 +488,7 @@ static void test_malformed(void **state)
 
     (void)state;
     /* A receive buffer that cannot hold the header. */
-    tdev_init(&t, &f);
+    net_tdev_init(&t, &f);
     drv_up(&t, 16);
     post_rx(&t, HDR - 1);
     inject(&f, frame, sizeof(frame));
@@ -734,7 +501,7 @@ static void test_malformed(void **state)
     tdev_fini(&t);
 
     /* A transmit request shorter than the header. */
-    tdev_init(&t, &f);
+    net_tdev_init(&t, &f);
     drv_up(&t, 16);
     a = alloc(&t, 16);
     struct seg s = { a, HDR - 6, false };
@@ -747,7 +514,7 @@ static void test_malformed(void **state)
     tdev_fini(&t);
 
     /* A transmit chain of device-writable buffers only. */
-    tdev_init(&t, &f);
+    net_tdev_init(&t, &f);
     drv_up(&t, 16);
     s = (struct seg){ alloc(&t, 64), 64, true };
     submit(&t, VIRTIO_NET_TXQ, &s, 1);
@@ -812,7 +579,7 @@ static void test_rx_concurrent(void **state)
     int64_t last = -1;
 
     (void)state;
-    tdev_init(&t, &f);
+    net_tdev_init(&t, &f);
     drv_up(&t, CONC_NUM);
     for (i = 0; i < CONC_NUM; i++) {
         bufs[i] = alloc(&t, RXBUF);
@@ -920,7 +687,7 @@ static void test_fuzz(void **state)
     unsigned i, q;
 
     (void)state;
-    tdev_init(&t, &f);
+    net_tdev_init(&t, &f);
     for (i = 0; i < RAM_SIZE; i += 8) {
         uint64_t v = rnd(&seed);
 
@@ -941,7 +708,7 @@ static void test_fuzz(void **state)
                 if ((v >> 50) % 8)
                     drv_queue(&t, q, 1u << ((v >> 40) % 9));
                 else
-                    drv_queue_at(&t, q, 1u << ((v >> 40) % 9),
+                    drv_queue_regs(&t, q, 1u << ((v >> 40) % 9),
                                  RAM_BASE + (v & 0xff000),
                                  RAM_BASE + ((v >> 8) & 0xffffe),
                                  RAM_BASE + ((v >> 20) & 0xffffc));
