@@ -247,6 +247,32 @@ static void virtio_stats_read(void *opaque, struct stats_dev_counters *c)
                                       v.notifications, v.interrupts };
 }
 
+struct walk_ctx {
+    stats_block_visit_fn visit;
+    void *ctx;
+};
+
+static void walk_one(void *arg, const struct rv_block *b)
+{
+    struct walk_ctx *w = arg;
+    struct stats_block_sample s = {
+        .vpc = b->vpc, .ppc = b->paddr, .execs = b->exec_count, .ninsns = b->n,
+        .guest_bytes = b->bytes, .tier = 0,
+    };
+    w->visit(w->ctx, &s);
+}
+
+/* Runs on hart `hart`'s own thread (stats_hart_poll): the block cache is
+ * that thread's alone. */
+static void walk_blocks(void *arg, unsigned hart, stats_block_visit_fn visit, void *ctx)
+{
+    struct machine *m = arg;
+    struct walk_ctx w = { visit, ctx };
+
+    if (hart < m->nharts)
+        rv_bc_for_each(m->harts[hart], walk_one, &w);
+}
+
 /* The stats region and the lifecycle: created once the machine exists. */
 static int create_observability(struct machine *m, char *err, size_t errlen)
 {
@@ -277,6 +303,7 @@ static int create_observability(struct machine *m, char *err, size_t errlen)
     if (r < 0)
         return r;
     stats_attach_harts(m->stats, m->harts, m->nharts);
+    stats_set_block_walker(m->stats, walk_blocks, m);
     for (unsigned i = 0; i < VIRT_VIRTIO_COUNT; i++) {
         char dname[32];
         if (!m->virtio[i])

@@ -75,6 +75,17 @@ int rv_bc_page_has_code(struct rv_hart *h, uint64_t pa)
     return off < bc->ram_size && bc->page_head[off >> RV_PAGE_SHIFT] != NULL;
 }
 
+void rv_bc_for_each(struct rv_hart *h, void (*fn)(void *ctx, const struct rv_block *b),
+                    void *ctx)
+{
+    struct rv_block_cache *bc = h->bc;
+
+    for (unsigned i = 0; i < BC_HASH_SIZE; i++)
+        for (const struct rv_block *b = bc->hash[i]; b; b = b->hash_next)
+            if (b->valid)
+                fn(ctx, b);
+}
+
 static void unlink_hash(struct rv_block_cache *bc, struct rv_block *b)
 {
     struct rv_block **pp = &bc->hash[bc_hash(b->paddr)];
@@ -170,6 +181,7 @@ static struct rv_block *straddling_block(struct rv_hart *h, uint64_t pa)
     memset(b, 0, sizeof(*b));
     rv_decode(raw, &b->insns[0]);
     b->paddr = pa;
+    b->vpc = h->pc;
     b->n = 1;
     b->nmem = (uint16_t)rv_op_uses_dtlb(b->insns[0].op);
     b->valid = 1;
@@ -206,6 +218,7 @@ struct rv_block *rv_block_get(struct rv_hart *h)
     if (n == 0)
         return straddling_block(h, pa);
     b->paddr = pa;
+    b->vpc = h->pc;
     b->n = n;
     b->exec_count = 0;
     memset(b->link, 0, sizeof(b->link));

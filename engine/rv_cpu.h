@@ -102,6 +102,7 @@ struct rv_block_link {
 /* A decoded basic block, cached by guest-physical address. */
 struct rv_block {
     uint64_t paddr;
+    uint64_t vpc;                   /* virtual pc it was first decoded at (stats) */
     struct rv_block *hash_next;     /* block cache bucket chain */
     struct rv_block *page_next;     /* blocks of the same physical page */
     uint64_t exec_count;            /* tier-0 hotness */
@@ -281,6 +282,10 @@ void rv_bc_flush(struct rv_hart *h);
  * blocks decoded from those pages. Returns nonzero if any were dropped. */
 int rv_bc_invalidate(struct rv_hart *h, uint64_t pa, uint64_t len);
 int rv_bc_page_has_code(struct rv_hart *h, uint64_t pa);
+/* Call fn for every valid cached block, from the hart's own thread (the
+ * stats sampler's hot-block walk). */
+void rv_bc_for_each(struct rv_hart *h, void (*fn)(void *ctx, const struct rv_block *b),
+                    void *ctx);
 
 /* --- trace ------------------------------------------------------------- */
 void rv_trace_insn(struct rv_hart *h, uint64_t pc, const struct rv_insn *in);

@@ -175,6 +175,18 @@ int gb_reader_memory(const struct gb_reader *r, struct gb_stats_memory *out)
     return load(rec(r, GB_STATS_SEC_MEMORY, 0, 0), out, sizeof(*out));
 }
 
+int gb_reader_numa(const struct gb_reader *r, struct gb_stats_numa *out)
+{
+    int e = load(rec(r, GB_STATS_SEC_NUMA, 0, 0), out, sizeof(*out));
+
+    /* a format this reader does not know reads as "no report" */
+    if (e == 0 && (out->format != GB_STATS_NUMA_FORMAT ||
+                   out->used < sizeof(struct gb_stats_numa_report) ||
+                   out->used > sizeof(out->data)))
+        out->format = 0;
+    return e;
+}
+
 uint64_t gb_reader_heartbeat(const struct gb_reader *r)
 {
     return __atomic_load_n(&r->hdr->heartbeat_mono_ns, __ATOMIC_ACQUIRE);

@@ -32,6 +32,9 @@ int gb_reader_vcpu(const struct gb_reader *r, unsigned i, struct gb_stats_vcpu *
 int gb_reader_hot(const struct gb_reader *r, unsigned which, struct gb_stats_hot_list *out);
 int gb_reader_device(const struct gb_reader *r, unsigned i, struct gb_stats_device *out);
 int gb_reader_memory(const struct gb_reader *r, struct gb_stats_memory *out);
+/* The NUMA section; out->format 0 means the engine published no report.
+ * Heap-sized: 16 KiB. */
+int gb_reader_numa(const struct gb_reader *r, struct gb_stats_numa *out);
 uint64_t gb_reader_heartbeat(const struct gb_reader *r);
 
 /* Events from number *cursor on, at most max of them, into out; returns

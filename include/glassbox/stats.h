@@ -31,7 +31,7 @@
 
 #define GB_STATS_MAGIC      0x31534253584f4247ull   /* "GBOXSBS1" in memory on LE hosts */
 #define GB_STATS_ABI_MAJOR  1
-#define GB_STATS_ABI_MINOR  0
+#define GB_STATS_ABI_MINOR  1
 #define GB_STATS_SHM_PREFIX "/glassbox."            /* shm_open name: prefix + VM name */
 #define GB_STATS_NAME_MAX   64                      /* including the NUL */
 
@@ -208,12 +208,76 @@ struct gb_stats_memory {
     uint64_t reserved[11];
 };
 
-/* Reserved for the NUMA work: format 0 means "not filled". */
+/* NUMA placement; one writer (the sampler). format 0: no report (the
+ * engine publishes none, e.g. --no-numa-report); format 1 (ABI 1.1): data
+ * holds a struct gb_stats_numa_report of `used` bytes. A reader that
+ * finds another format shows no placement rather than misreading it. */
 struct gb_stats_numa {
     uint64_t seq;
     uint32_t format;
     uint32_t used;
     uint8_t data[GB_STATS_NUMA_BYTES - 16];
+};
+
+#define GB_STATS_NUMA_FORMAT     1
+#define GB_STATS_NUMA_MAX_NODES  16
+#define GB_STATS_NUMA_MAX_VCPUS  GB_STATS_MAX_VCPUS
+
+enum gb_numa_policy {
+    GB_NUMA_POLICY_DEFAULT = 0, GB_NUMA_POLICY_BIND = 1,
+    GB_NUMA_POLICY_INTERLEAVE = 2, GB_NUMA_POLICY_PREFERRED = 3,
+};
+
+#define GB_NUMA_NODE_IN_POLICY  1u  /* node is in the guest RAM policy's set */
+#define GB_NUMA_NODE_NO_MEMORY  2u  /* hwloc reports no memory on it */
+
+/* One host NUMA node. */
+struct gb_stats_numa_node {
+    int32_t os_index;           /* host node number */
+    uint32_t flags;             /* GB_NUMA_NODE_* */
+    uint64_t mem_bytes;         /* the node's memory according to hwloc */
+    uint64_t sampled_pages;     /* sampled guest pages found on this node (last pass) */
+    uint64_t est_bytes;         /* guest RAM estimated on this node: sampled share x touched */
+    uint32_t npus;              /* processing units of the node */
+    uint32_t reserved;
+    char cpus[40];              /* its PUs as a list: "0-3,8" */
+};
+
+#define GB_NUMA_VCPU_PINNED     1u  /* the thread has a placement (--cpu-affinity) */
+#define GB_NUMA_VCPU_AWAY       2u  /* runs on a node that holds none of its guest memory
+                                     * while another node does */
+#define GB_NUMA_VCPU_UNKNOWN    4u  /* cpu/node could not be read */
+
+/* One vCPU thread: where it really runs (not where it was asked to). */
+struct gb_stats_numa_vcpu {
+    uint32_t vcpu;
+    int32_t cpu;                /* host CPU it last ran on, -1 unknown */
+    int32_t node;               /* that CPU's node, -1 unknown */
+    uint32_t flags;             /* GB_NUMA_VCPU_* */
+    int32_t guest_node;         /* guest NUMA node of this vCPU, -1 without --numa */
+    uint32_t tid;               /* host thread id */
+    char allowed[24];           /* its allowed CPUs as a list */
+};
+
+/* gb_stats_numa.data when format == GB_STATS_NUMA_FORMAT. */
+struct gb_stats_numa_report {
+    uint32_t nnodes;            /* node[] entries in use */
+    uint32_t nvcpus;            /* vcpu[] entries in use */
+    uint32_t policy;            /* enum gb_numa_policy of guest RAM */
+    uint32_t strict;            /* 1: refused bindings are errors */
+    char policy_text[64];       /* the policy as in force: "bind=0", "default" */
+    uint64_t ram_bytes;         /* guest RAM */
+    uint64_t sample_pages;      /* pages looked at per pass */
+    uint64_t sampled_resident;  /* of those, pages that had a node (touched) */
+    uint64_t sampled_absent;    /* of those, pages never touched (-ENOENT) */
+    uint64_t passes;            /* sampling passes so far */
+    uint64_t pass_ns;           /* CPU time of the last pass */
+    uint64_t sample_mono_ns;    /* when the last pass ended */
+    uint32_t bind_failures;     /* bindings the kernel refused (memory and threads) */
+    uint32_t guest_nodes;       /* guest NUMA nodes (--numa node), 0 without */
+    char warning[128];          /* last refused binding, "" when none */
+    struct gb_stats_numa_node node[GB_STATS_NUMA_MAX_NODES];
+    struct gb_stats_numa_vcpu vcpu[GB_STATS_NUMA_MAX_VCPUS];
 };
 
 enum gb_stats_event_kind {
@@ -265,6 +329,10 @@ _Static_assert(sizeof(struct gb_stats_hot_list) == 64 + 64 * GB_STATS_HOT_N, "ho
 _Static_assert(sizeof(struct gb_stats_device) == 128, "device");
 _Static_assert(sizeof(struct gb_stats_memory) == 128, "memory");
 _Static_assert(sizeof(struct gb_stats_numa) == GB_STATS_NUMA_BYTES, "numa");
+_Static_assert(sizeof(struct gb_stats_numa_node) == 80, "numa node");
+_Static_assert(sizeof(struct gb_stats_numa_vcpu) == 48, "numa vcpu");
+_Static_assert(offsetof(struct gb_stats_numa_report, node) == 272, "numa report.node");
+_Static_assert(sizeof(struct gb_stats_numa_report) <= GB_STATS_NUMA_BYTES - 16, "numa report");
 _Static_assert(sizeof(struct gb_stats_event_ring) == 64, "event ring");
 _Static_assert(sizeof(struct gb_stats_event) == 256, "event");
 _Static_assert((GB_STATS_EVENTS & (GB_STATS_EVENTS - 1)) == 0, "event ring capacity");
