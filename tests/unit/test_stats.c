@@ -143,7 +143,12 @@ static void test_reader_versions(void **state)
     RESET();
     h->abi_major = GB_STATS_ABI_MAJOR + 1;
     assert_int_equal(gb_reader_attach(&r, copy, size, err, sizeof(err)), -EPROTO);
-    assert_non_null(strstr(err, "ABI version 2.0"));
+    {
+        char want[32];
+        snprintf(want, sizeof(want), "ABI version %d.%d", GB_STATS_ABI_MAJOR + 1,
+                 GB_STATS_ABI_MINOR);
+        assert_non_null(strstr(err, want));
+    }
     /* a newer minor with a larger header still reads */
     RESET();
     h->abi_minor = GB_STATS_ABI_MINOR + 3;
