@@ -1,11 +1,13 @@
 #include <errno.h>
 #include <pthread.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "clint.h"
@@ -29,11 +31,19 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+#define CLOCK_FROZEN (1ull << 63)
+
+/* Guest time in ns: stands still while the VM is paused. */
+static uint64_t guest_ns(struct machine *m)
+{
+    uint64_t c = atomic_load_explicit(&m->clock, memory_order_acquire);
+    return (c & CLOCK_FROZEN) ? c & ~CLOCK_FROZEN : now_ns() - c;
+}
+
 /* mtime: a 10 MHz timebase since the machine started */
 static uint64_t mtime_now(void *opaque)
 {
-    struct machine *m = opaque;
-    return (now_ns() - m->t0_ns) / 100;
+    return guest_ns(opaque) / 100;
 }
 
 static uint64_t env_time(void *opaque)
@@ -68,8 +78,10 @@ static void stop_harts(struct machine *m)
         rv_hart_request(m->harts[i], RV_REQ_EXIT);
 }
 
-static void finish(struct machine *m, int code)
+static void finish(struct machine *m, int code, const char *reason)
 {
+    if (!m->shutdown_reason)
+        m->shutdown_reason = reason;
     m->exit_code = code;      /* before finished: the main thread reads them in that order */
     m->finished = 1;
     stop_harts(m);
@@ -78,7 +90,7 @@ static void finish(struct machine *m, int code)
 
 static void on_console_quit(void *opaque)
 {
-    finish(opaque, 0);
+    finish(opaque, 0, "host-ui");
 }
 
 static void on_test_finish(void *opaque, enum sifive_test_kind kind, int code)
@@ -86,12 +98,13 @@ static void on_test_finish(void *opaque, enum sifive_test_kind kind, int code)
     struct machine *m = opaque;
 
     if (kind == SIFIVE_TEST_RESET) {
+        m->reset_reason = "guest-reset";
         m->reset_requested = 1;
         stop_harts(m);
         machine_signal(m);
         return;
     }
-    finish(m, kind == SIFIVE_TEST_PASS ? 0 : code);
+    finish(m, kind == SIFIVE_TEST_PASS ? 0 : code, "guest-shutdown");
 }
 
 /* HTIF as Spike does it: 1 = pass, (n << 1) | 1 = fail with n; device 1
@@ -106,7 +119,7 @@ static void env_htif_write(void *opaque, uint64_t val)
         return;
     if (dev == 0 && cmd == 0 && (val & 1)) {
         uint64_t code = (val & 0xffffffffffffull) >> 1;
-        finish(m, code > 255 ? 255 : (int)code);
+        finish(m, code > 255 ? 255 : (int)code, "guest-shutdown");
         return;
     }
     if (dev == 1 && cmd == 1) {
@@ -247,6 +260,26 @@ static void virtio_stats_read(void *opaque, struct stats_dev_counters *c)
                                       v.notifications, v.interrupts };
 }
 
+/* Sampler thread: guest RAM pages the host has backed (mincore), at most
+ * once a second — a walk of 1 GiB of page tables is not free. */
+static uint64_t touched_pages(void *opaque)
+{
+    struct machine *m = opaque;
+    uint64_t now = now_ns(), n = 0, pages = m->ram_size / (uint64_t)getpagesize();
+
+    if (m->touched_at_ns && now - m->touched_at_ns < 1000000000ull)
+        return m->touched_pages;
+    if (!m->mincore_vec)
+        m->mincore_vec = malloc(pages);
+    if (!m->mincore_vec || mincore(m->ram, m->ram_size, m->mincore_vec) < 0)
+        return m->touched_pages;
+    for (uint64_t i = 0; i < pages; i++)
+        n += m->mincore_vec[i] & 1;
+    m->touched_pages = n;
+    m->touched_at_ns = now;
+    return n;
+}
+
 struct walk_ctx {
     stats_block_visit_fn visit;
     void *ctx;
@@ -304,6 +337,7 @@ static int create_observability(struct machine *m, char *err, size_t errlen)
         return r;
     stats_attach_harts(m->stats, m->harts, m->nharts);
     stats_set_block_walker(m->stats, walk_blocks, m);
+    stats_set_memory_source(m->stats, touched_pages, m);
     for (unsigned i = 0; i < VIRT_VIRTIO_COUNT; i++) {
         char dname[32];
         if (!m->virtio[i])
@@ -322,7 +356,8 @@ int machine_init(struct machine *m, const struct run_config *cfg, char *err, siz
     m->cfg = *cfg;
     m->nharts = cfg->smp ? cfg->smp : 1;
     m->out_fd = STDOUT_FILENO;
-    m->t0_ns = now_ns();
+    m->clock = now_ns();
+    pthread_mutex_init(&m->ctl_lock, NULL);
     pthread_mutex_init(&m->lock, NULL);
     pthread_cond_init(&m->cond, NULL);
 
@@ -361,6 +396,8 @@ int machine_init(struct machine *m, const struct run_config *cfg, char *err, siz
     return 0;
 }
 
+static int machine_run_loop(struct machine *m, char *err, size_t errlen);
+
 static const char *priv_name(unsigned p)
 {
     return p == RV_PRIV_M ? "M" : p == RV_PRIV_S ? "S" : "U";
@@ -373,6 +410,8 @@ static void *hart_thread(void *arg)
     struct rv_hart *h = arg;
     struct machine *m = h->env.opaque;
     char msg[sizeof(m->fail_msg)] = "";
+
+    atomic_store(&m->hart_tid[h->mhartid], (int)syscall(SYS_gettid));
 
     /* pin before running guest code; threads are recreated after a reset */
     if (m->plan->vcpu_pinned[h->mhartid]) {
@@ -388,6 +427,10 @@ static void *hart_thread(void *arg)
     while (!msg[0] && !m->finished && !m->reset_requested && !m->failed) {
         uint64_t slice = RUN_SLICE;
         enum rv_exit e;
+
+        /* paused: park here (one atomic load while running) */
+        if (lifecycle_wait_running(m->lc) != GB_VM_RUNNING)
+            break;
 
         if (m->cfg.max_insns) {
             /* instructions plus traps: a trap storm retires nothing */
@@ -442,7 +485,55 @@ static void transition(struct machine *m, enum gb_vm_state to, const char *reaso
     }
 }
 
+/* SIGINT, SIGTERM and SIGHUP stop the VM as `quit` does (QEMU's
+ * "terminating on signal"), so the region, journal and terminal are
+ * cleaned up. main() blocks them in every thread before machine_init;
+ * SIGUSR1 only ends this thread. */
+static void *signal_thread(void *arg)
+{
+    struct machine *m = arg;
+    sigset_t set;
+    siginfo_t si;
+    char msg[256];
+
+    machine_signal_set(&set);
+    for (;;) {
+        int sig = sigwaitinfo(&set, &si);
+        if (sig < 0)
+            continue;
+        if (sig == SIGUSR1)
+            return NULL;
+        fprintf(stderr, "glassbox: terminating on signal %d from pid %ld\n", sig,
+                (long)si.si_pid);
+        machine_quit(m, "host-signal", msg, sizeof(msg));
+    }
+}
+
+void machine_signal_set(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
+    sigaddset(set, SIGUSR1);
+}
+
 int machine_run(struct machine *m, char *err, size_t errlen)
+{
+    pthread_t sig_tid;
+    int sig_ok;
+    int r;
+
+    sig_ok = pthread_create(&sig_tid, NULL, signal_thread, m) == 0;
+    r = machine_run_loop(m, err, errlen);
+    if (sig_ok) {
+        pthread_kill(sig_tid, SIGUSR1);
+        pthread_join(sig_tid, NULL);
+    }
+    return r;
+}
+
+static int machine_run_loop(struct machine *m, char *err, size_t errlen)
 {
     transition(m, GB_VM_RUNNING, NULL);
     for (;;) {
@@ -473,14 +564,16 @@ int machine_run(struct machine *m, char *err, size_t errlen)
             return 1;
         }
         if (m->finished) {
-            transition(m, GB_VM_SHUTTING_DOWN, NULL);
+            /* machine_quit() may have moved there already */
+            if (lifecycle_state(m->lc) != GB_VM_SHUTTING_DOWN)
+                transition(m, GB_VM_SHUTTING_DOWN, m->shutdown_reason);
             transition(m, GB_VM_STOPPED, NULL);
             return m->exit_code;
         }
         {
             char msg[256];
-            lifecycle_note(m->lc, "RESET", "guest reset through the test finisher", msg,
-                           sizeof(msg));
+            lifecycle_note(m->lc, "RESET", m->reset_reason ? m->reset_reason : "guest-reset",
+                           msg, sizeof(msg));
         }
         /* reset: reload the images and start over, as QEMU does */
         m->reset_requested = 0;
@@ -522,6 +615,7 @@ void machine_destroy(struct machine *m)
     if (m->topo)
         numa_topo_close(m->topo);
     free(m->plan);
+    free(m->mincore_vec);
     load_info_free(&m->info);
     free(m->kernel_data);
     boot_free(m);
@@ -532,6 +626,158 @@ void machine_destroy(struct machine *m)
     if (m->nharts) {
         pthread_mutex_destroy(&m->lock);
         pthread_cond_destroy(&m->cond);
+        pthread_mutex_destroy(&m->ctl_lock);
     }
     memset(m, 0, sizeof(*m));
+}
+
+/* ---- steering ---------------------------------------------------------- */
+
+/* Make every hart leave rv_hart_run() (and WFI) soon, so that it reaches
+ * the top of its loop and parks. */
+static void nudge_harts(struct machine *m)
+{
+    for (unsigned i = 0; i < m->nharts; i++) {
+        rv_hart_request(m->harts[i], RV_REQ_EXIT);
+        rv_hart_kick(m->harts[i]);
+    }
+}
+
+static int lc_move(struct machine *m, enum gb_vm_state to, const char *reason, char *err,
+                   size_t errlen)
+{
+    int r = lifecycle_transition(m->lc, to, reason, err, errlen);
+
+    if (r == -EIO) {            /* happened; only the journal failed */
+        if (!m->journal_warned) {
+            m->journal_warned = 1;
+            fprintf(stderr, "glassbox: warning: %s\n", err);
+        }
+        r = 0;
+    }
+    return r;
+}
+
+int machine_pause(struct machine *m, char *err, size_t errlen)
+{
+    int r = 0;
+
+    pthread_mutex_lock(&m->ctl_lock);
+    switch (lifecycle_state(m->lc)) {
+    case GB_VM_PAUSED:
+        break;
+    case GB_VM_RUNNING: {
+        uint64_t t = guest_ns(m);
+        r = lc_move(m, GB_VM_PAUSED, NULL, err, errlen);
+        if (r < 0)
+            break;
+        atomic_store(&m->clock, t | CLOCK_FROZEN);
+        nudge_harts(m);
+        if (lifecycle_wait_parked(m->lc, m->nharts, 5000) < 0) {
+            snprintf(err, errlen, "paused, but not every vCPU stopped within 5 s");
+            r = -ETIMEDOUT;
+        }
+        break;
+    }
+    default:
+        snprintf(err, errlen, "the VM is %s", gb_vm_state_name(lifecycle_state(m->lc)));
+        r = -EINVAL;
+    }
+    pthread_mutex_unlock(&m->ctl_lock);
+    return r;
+}
+
+int machine_resume(struct machine *m, char *err, size_t errlen)
+{
+    int r = 0;
+
+    pthread_mutex_lock(&m->ctl_lock);
+    switch (lifecycle_state(m->lc)) {
+    case GB_VM_RUNNING:
+        break;
+    case GB_VM_PAUSED: {
+        uint64_t c = atomic_load(&m->clock);
+        /* restart the clock where it stood, before any vCPU reads it */
+        if (c & CLOCK_FROZEN)
+            atomic_store(&m->clock, now_ns() - (c & ~CLOCK_FROZEN));
+        r = lc_move(m, GB_VM_RUNNING, NULL, err, errlen);
+        if (r < 0 && (c & CLOCK_FROZEN))
+            atomic_store(&m->clock, c);
+        break;
+    }
+    default:
+        snprintf(err, errlen, "the VM is %s", gb_vm_state_name(lifecycle_state(m->lc)));
+        r = -EINVAL;
+    }
+    pthread_mutex_unlock(&m->ctl_lock);
+    return r;
+}
+
+int machine_reset(struct machine *m, const char *reason, char *err, size_t errlen)
+{
+    int r = 0;
+
+    pthread_mutex_lock(&m->ctl_lock);
+    switch (lifecycle_state(m->lc)) {
+    case GB_VM_RUNNING:
+        /* the main thread restarts the harts, as for a guest reset */
+        m->reset_reason = reason;
+        m->reset_requested = 1;
+        stop_harts(m);
+        machine_signal(m);
+        break;
+    case GB_VM_PAUSED: {
+        /* every vCPU is parked: reset in place, stay paused */
+        char msg[256];
+        r = boot_load(m, err, errlen);
+        if (r < 0)
+            break;
+        reset_harts(m);
+        lifecycle_note(m->lc, "RESET", reason, msg, sizeof(msg));
+        break;
+    }
+    default:
+        snprintf(err, errlen, "the VM is %s", gb_vm_state_name(lifecycle_state(m->lc)));
+        r = -EINVAL;
+    }
+    pthread_mutex_unlock(&m->ctl_lock);
+    return r;
+}
+
+int machine_powerdown(struct machine *m, char *err, size_t errlen)
+{
+    enum gb_vm_state s = lifecycle_state(m->lc);
+    char msg[256];
+
+    if (s != GB_VM_RUNNING && s != GB_VM_PAUSED) {
+        snprintf(err, errlen, "the VM is %s", gb_vm_state_name(s));
+        return -EINVAL;
+    }
+    lifecycle_note(m->lc, "POWERDOWN", "the virt machine has no power button: the guest is not told",
+                   msg, sizeof(msg));
+    return 0;
+}
+
+int machine_quit(struct machine *m, const char *reason, char *err, size_t errlen)
+{
+    int r = 0;
+
+    pthread_mutex_lock(&m->ctl_lock);
+    switch (lifecycle_state(m->lc)) {
+    case GB_VM_RUNNING:
+    case GB_VM_PAUSED:
+        /* leaving paused also wakes the parked vCPUs, which then exit */
+        r = lc_move(m, GB_VM_SHUTTING_DOWN, reason, err, errlen);
+        if (r == 0)
+            finish(m, 0, reason);
+        break;
+    case GB_VM_SHUTTING_DOWN:
+    case GB_VM_STOPPED:
+        break;
+    default:
+        snprintf(err, errlen, "the VM is %s", gb_vm_state_name(lifecycle_state(m->lc)));
+        r = -EINVAL;
+    }
+    pthread_mutex_unlock(&m->ctl_lock);
+    return r;
 }

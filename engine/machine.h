@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 
 #include "boot.h"
@@ -35,6 +36,7 @@ struct console;
 struct virtio_mmio;
 struct stats;
 struct lifecycle;
+struct control;
 
 struct machine {
     struct run_config cfg;
@@ -66,7 +68,17 @@ struct machine {
     uint8_t *kernel_data, *bios_data, *initrd_data;
     size_t kernel_len, bios_len, initrd_len;
     struct boot_state boot;
-    uint64_t t0_ns;             /* mtime epoch */
+    /* The guest clock, one word so readers need no lock: bit 63 clear,
+     * the CLOCK_MONOTONIC ns at which mtime was 0 (running); bit 63 set,
+     * mtime in ns frozen while paused (QEMU stops the virtual clock too). */
+    _Atomic uint64_t clock;
+    _Atomic int hart_tid[GB_MAX_HARTS];     /* host thread ids (NUMA report, query-cpus) */
+    pthread_mutex_t ctl_lock;   /* serializes pause/resume/reset/quit callers */
+    const char *reset_reason, *shutdown_reason;
+    struct control *ctl;        /* the QMP socket, NULL when not started */
+    /* touched-page count, owned by the stats sampler thread */
+    unsigned char *mincore_vec;
+    uint64_t touched_pages, touched_at_ns;
     int out_fd;
     /* set by the finisher, HTIF, the console or a hart thread; the main
      * thread waits on cond for any of them */
@@ -81,6 +93,22 @@ int machine_init(struct machine *m, const struct run_config *cfg, char *err, siz
 /* Run until the guest finishes. Returns the process exit status (guest's
  * code, or 1 with a diagnostic in err). */
 int machine_run(struct machine *m, char *err, size_t errlen);
+/* The signals machine_run() handles on its own thread: main() blocks them
+ * (pthread_sigmask) before machine_init so every thread inherits that. */
+void machine_signal_set(sigset_t *set);
 void machine_destroy(struct machine *m);
+
+/* Steering from another thread (QMP, console): thread-safe, 0 or -errno
+ * with a one-line reason. pause returns once every vCPU has stopped and
+ * freezes the guest clock; pause/resume of a VM already in that state
+ * succeed (as QEMU's stop/cont do). reset while paused resets in place
+ * and stays paused. powerdown only records the request: the virt machine
+ * has no power button (as in QEMU). quit stops the VM; the reason lands
+ * in the SHUTDOWN event. */
+int machine_pause(struct machine *m, char *err, size_t errlen);
+int machine_resume(struct machine *m, char *err, size_t errlen);
+int machine_reset(struct machine *m, const char *reason, char *err, size_t errlen);
+int machine_powerdown(struct machine *m, char *err, size_t errlen);
+int machine_quit(struct machine *m, const char *reason, char *err, size_t errlen);
 
 #endif

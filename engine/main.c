@@ -103,6 +103,11 @@ static int cmd_run(int argc, char **argv)
     }
     if (cfg.dump_dtb)
         return dump_dtb(&cfg);
+    {
+        sigset_t set;
+        machine_signal_set(&set);
+        pthread_sigmask(SIG_BLOCK, &set, NULL);
+    }
     if (machine_init(&m, &cfg, err, sizeof(err)) < 0) {
         int usage = m.usage_error;
         fprintf(stderr, "glassbox: %s\n", err);
