@@ -142,8 +142,14 @@ void cli_usage_run(void *stream)
           "  --name NAME          VM name for the stats region (default vm-PID)\n"
           "  --event-log FILE     append lifecycle events as JSON lines (fsync'd)\n"
           "  --no-stats           publish no statistics region (to measure its cost)\n"
+          "  --no-numa-report     no NUMA placement sampling (to measure its cost)\n"
+          "  --qmp-socket PATH    control socket (default $XDG_RUNTIME_DIR/glassbox/NAME.sock;\n"
+          "                       'none': no control socket)\n"
           "  --console ttyS0|hvc0 device that gets standard input (default ttyS0,\n"
           "                       or hvc0 when --append asks for console=hvc0)\n"
+          "  --jit on|off         compile hot blocks to host code (default on)\n"
+          "  --jit-threshold N    block executions before compiling (default 1000;\n"
+          "                       0 compiles every block at its first execution)\n"
           "  --max-insns N        stop with an error after N instructions\n"
           "  --trace              print every instruction and its register writes\n"
           "  -h, --help           this help\n", stream);
@@ -153,7 +159,8 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
 {
     enum { O_BIOS = 256, O_KERNEL, O_MEMORY, O_MAX_INSNS, O_TRACE, O_INITRD, O_APPEND,
            O_DUMP_DTB, O_SMP, O_DRIVE, O_CONSOLE, O_NET, O_MEMPOLICY, O_MEMBACKEND,
-           O_AFFINITY, O_NUMA, O_NUMA_TOPO, O_NAME, O_EVENT_LOG, O_NO_STATS };
+           O_AFFINITY, O_NUMA, O_NUMA_TOPO, O_NAME, O_EVENT_LOG, O_NO_STATS,
+           O_QMP_SOCKET, O_JIT, O_JIT_THRESHOLD, O_NO_NUMA_REPORT };
     static const struct option opts[] = {
         { "bios", required_argument, NULL, O_BIOS },
         { "kernel", required_argument, NULL, O_KERNEL },
@@ -175,6 +182,10 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
         { "name", required_argument, NULL, O_NAME },
         { "event-log", required_argument, NULL, O_EVENT_LOG },
         { "no-stats", no_argument, NULL, O_NO_STATS },
+        { "qmp-socket", required_argument, NULL, O_QMP_SOCKET },
+        { "no-numa-report", no_argument, NULL, O_NO_NUMA_REPORT },
+        { "jit", required_argument, NULL, O_JIT },
+        { "jit-threshold", required_argument, NULL, O_JIT_THRESHOLD },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -183,6 +194,8 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
     memset(cfg, 0, sizeof(*cfg));
     cfg->memory = GB_DEFAULT_MEMORY;
     cfg->smp = 1;
+    cfg->jit = 1;
+    cfg->jit_threshold = GB_DEFAULT_JIT_THRESHOLD;
     numa_options_init(&cfg->numa);
     optind = 0;     /* 0, not 1: GNU getopt then also resets its position
                        inside a cluster left over from an earlier parse */
@@ -219,6 +232,21 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
             break;
         case O_TRACE:
             cfg->trace = 1;
+            break;
+        case O_JIT:
+            if (strcmp(optarg, "on") && strcmp(optarg, "off")) {
+                snprintf(err, errlen, "--jit '%s': expected on or off", optarg);
+                return -EINVAL;
+            }
+            cfg->jit = !strcmp(optarg, "on");
+            break;
+        case O_JIT_THRESHOLD:
+            if (cli_parse_count(optarg, &cfg->jit_threshold) < 0 ||
+                cfg->jit_threshold > UINT32_MAX) {
+                snprintf(err, errlen, "--jit-threshold '%s': expected a count from 0 to %u",
+                         optarg, UINT32_MAX);
+                return -EINVAL;
+            }
             break;
         case O_INITRD:
             cfg->initrd = optarg;
@@ -276,6 +304,17 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
             break;
         case O_NO_STATS:
             cfg->no_stats = 1;
+            break;
+        case O_NO_NUMA_REPORT:
+            cfg->no_numa_report = 1;
+            break;
+        case O_QMP_SOCKET:
+            if (!optarg[0] || strlen(optarg) >= 108) {
+                snprintf(err, errlen, "--qmp-socket: a UNIX socket path of 1 to 107 bytes, "
+                         "or 'none'");
+                return -EINVAL;
+            }
+            cfg->qmp_socket = optarg;
             break;
         case O_NUMA_TOPO:
             cfg->numa_topology = optarg;

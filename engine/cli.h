@@ -30,9 +30,13 @@ struct run_config {
     const char *name;           /* VM name (stats region, control); NULL: vm-PID */
     const char *event_log;      /* JSON-lines lifecycle journal, NULL: none */
     int no_stats;               /* --no-stats: publish no region (overhead A/B) */
+    int no_numa_report;         /* --no-numa-report: no placement sampler (overhead A/B) */
+    const char *qmp_socket;     /* control socket path, "none", NULL: the default */
     struct numa_options numa;   /* placement of guest RAM and vCPU threads */
     uint64_t memory;            /* bytes */
     uint64_t max_insns;         /* 0 = unlimited */
+    int jit;                    /* --jit on|off: compile hot blocks (engine/jit) */
+    uint64_t jit_threshold;     /* executions before a block is compiled; 0 = first */
     int trace;
 };
 
@@ -40,6 +44,10 @@ struct run_config {
 /* Debian's OpenSBI (package opensbi), generic platform */
 #define GB_DEFAULT_BIOS "/usr/lib/riscv64-linux-gnu/opensbi/generic/fw_dynamic.bin"
 #define GB_MAX_HARTS 8
+/* Block executions before the JIT compiles a block: compilation is off the
+ * vCPU thread but costs a few ms of host CPU per block, so only blocks
+ * that already ran ~1000 times (loop bodies, hot paths) are worth it. */
+#define GB_DEFAULT_JIT_THRESHOLD 1000
 #define GB_MAX_MEMORY (64ull << 30)
 
 /* Parse a size: plain numbers are MiB (like QEMU's -m); K, M, G, T

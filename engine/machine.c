@@ -12,8 +12,10 @@
 
 #include "clint.h"
 #include "console.h"
+#include "control.h"
 #include "lifecycle.h"
 #include "machine.h"
+#include "jit/jit.h"
 #include "plic.h"
 #include "rv_trace.h"
 #include "stats.h"
@@ -161,6 +163,32 @@ static void reset_harts(struct machine *m)
     }
 }
 
+static void jit_warn(void *opaque, const char *msg)
+{
+    (void)opaque;
+    fprintf(stderr, "glassbox: warning: %s\n", msg);
+}
+
+/* The JIT's compile worker, shared by all harts (tracing keeps every
+ * instruction in the interpreter). */
+static int create_jit(struct machine *m, char *err, size_t errlen)
+{
+    /* threshold 0 is the testing mode: every block runs compiled */
+    struct jit_config jc = { .threshold = m->cfg.jit_threshold, .opt_level = 2,
+                             .sync = m->cfg.jit_threshold == 0,
+                             .warn = jit_warn, .opaque = m };
+    int r;
+
+    if (!m->cfg.jit || m->cfg.trace)
+        return 0;
+    r = jit_mgr_new(&m->jit, &jc);
+    for (unsigned i = 0; r == 0 && i < m->nharts; i++)
+        r = jit_attach_hart(m->jit, m->harts[i]);
+    if (r < 0)
+        snprintf(err, errlen, "cannot start the JIT: %s", strerror(-r));
+    return r;
+}
+
 static int create_harts(struct machine *m, char *err, size_t errlen)
 {
     struct rv_env env;
@@ -210,7 +238,7 @@ static int create_harts(struct machine *m, char *err, size_t errlen)
             }
         }
     }
-    return 0;
+    return create_jit(m, err, errlen);
 }
 
 static int create_devices(struct machine *m, char *err, size_t errlen)
@@ -280,6 +308,28 @@ static uint64_t touched_pages(void *opaque)
     return n;
 }
 
+/* Sampler thread, once a second: where guest RAM and the vCPU threads
+ * really are. Refused bindings: memory ones from setup, thread ones as
+ * the hart threads met them. */
+static int numa_source(void *opaque, struct gb_stats_numa_report *out)
+{
+    struct machine *m = opaque;
+    int tids[GB_MAX_HARTS];
+    char warn[sizeof(m->bind_warn)] = "";
+    unsigned fails = m->numa_warn.n + atomic_load(&m->bind_failures);
+
+    for (unsigned i = 0; i < m->nharts; i++)
+        tids[i] = atomic_load(&m->hart_tid[i]);
+    pthread_mutex_lock(&m->lock);
+    if (m->bind_warn[0])
+        snprintf(warn, sizeof(warn), "%s", m->bind_warn);
+    pthread_mutex_unlock(&m->lock);
+    if (!warn[0] && m->numa_warn.n)
+        snprintf(warn, sizeof(warn), "%s", m->numa_warn.msg[0]);
+    return numa_reporter_fill(m->reporter, tids, m->nharts, NULL, fails, warn[0] ? warn : NULL,
+                              out);
+}
+
 struct walk_ctx {
     stats_block_visit_fn visit;
     void *ctx;
@@ -290,7 +340,8 @@ static void walk_one(void *arg, const struct rv_block *b)
     struct walk_ctx *w = arg;
     struct stats_block_sample s = {
         .vpc = b->vpc, .ppc = b->paddr, .execs = b->exec_count, .ninsns = b->n,
-        .guest_bytes = b->bytes, .tier = 0,
+        .guest_bytes = b->bytes, .tier = b->jit_code ? 1 : 0,
+        .code_bytes = b->jit_code_bytes, .compile_ns = (uint64_t)b->jit_compile_us * 1000,
     };
     w->visit(w->ctx, &s);
 }
@@ -304,6 +355,17 @@ static void walk_blocks(void *arg, unsigned hart, stats_block_visit_fn visit, vo
 
     if (hart < m->nharts)
         rv_bc_for_each(m->harts[hart], walk_one, &w);
+}
+
+/* Lifecycle events go to the stats ring and to QMP clients. */
+static void on_lifecycle(void *opaque, const struct lifecycle_event *ev)
+{
+    struct machine *m = opaque;
+
+    if (m->stats)
+        stats_on_lifecycle(m->stats, ev);
+    if (m->ctl)
+        control_on_lifecycle(m->ctl, ev);
 }
 
 /* The stats region and the lifecycle: created once the machine exists. */
@@ -320,24 +382,30 @@ static int create_observability(struct machine *m, char *err, size_t errlen)
         snprintf(m->name, sizeof(m->name), "vm-%ld", (long)getpid());
     snprintf(sum, sizeof(sum), "virt, %u hart%s, %" PRIu64 " MiB RAM", m->nharts,
              m->nharts == 1 ? "" : "s", m->ram_size >> 20);
-    if (m->cfg.no_stats) {
-        lcc = (struct lifecycle_config){ .vm_name = m->name, .event_log = m->cfg.event_log };
+    lcc = (struct lifecycle_config){ .vm_name = m->name, .event_log = m->cfg.event_log,
+                                     .on_event = on_lifecycle, .opaque = m };
+    if (m->cfg.no_stats)
         return lifecycle_create(&m->lc, &lcc, err, errlen);
-    }
     sc = (struct stats_config){ .name = m->name, .arch = "riscv64", .accel = "tcg",
                                 .machine = sum, .nvcpus = m->nharts,
                                 .ram_base = VIRT_DRAM_BASE, .ram_bytes = m->ram_size };
     r = stats_create(&m->stats, &sc, err, errlen);
     if (r < 0)
         return r;
-    lcc = (struct lifecycle_config){ .vm_name = m->name, .event_log = m->cfg.event_log,
-                                     .on_event = stats_on_lifecycle, .opaque = m->stats };
     r = lifecycle_create(&m->lc, &lcc, err, errlen);
     if (r < 0)
         return r;
     stats_attach_harts(m->stats, m->harts, m->nharts);
     stats_set_block_walker(m->stats, walk_blocks, m);
     stats_set_memory_source(m->stats, touched_pages, m);
+    if (!m->cfg.no_numa_report) {
+        r = numa_reporter_new(&m->reporter, m->topo, m->plan, m->ram, m->ram_size, 0);
+        if (r < 0) {
+            snprintf(err, errlen, "cannot set up the NUMA placement report: %s", strerror(-r));
+            return r;
+        }
+        stats_set_numa_source(m->stats, numa_source, m, 0);
+    }
     for (unsigned i = 0; i < VIRT_VIRTIO_COUNT; i++) {
         char dname[32];
         if (!m->virtio[i])
@@ -390,6 +458,8 @@ int machine_init(struct machine *m, const struct run_config *cfg, char *err, siz
         r = create_devices(m, err, errlen);
     if (r == 0)
         r = create_observability(m, err, errlen);
+    if (r == 0 && !(m->cfg.qmp_socket && !strcmp(m->cfg.qmp_socket, "none")))
+        r = machine_control_start(m, err, errlen);
     if (r < 0)
         return r;
     reset_harts(m);
@@ -420,8 +490,13 @@ static void *hart_thread(void *arg)
                                  m->plan->ranges[0].strict, bmsg, sizeof(bmsg));
         if (r < 0)
             snprintf(msg, sizeof(msg), "vCPU %" PRIu64 ": %s", h->mhartid, bmsg);
-        else if (r == NUMA_WARNED)
+        else if (r == NUMA_WARNED) {
             atomic_fetch_add(&m->bind_failures, 1);
+            pthread_mutex_lock(&m->lock);
+            snprintf(m->bind_warn, sizeof(m->bind_warn), "vCPU %" PRIu64 ": %s", h->mhartid,
+                     bmsg);
+            pthread_mutex_unlock(&m->lock);
+        }
     }
 
     while (!msg[0] && !m->finished && !m->reset_requested && !m->failed) {
@@ -587,9 +662,17 @@ static int machine_run_loop(struct machine *m, char *err, size_t errlen)
 
 void machine_destroy(struct machine *m)
 {
+    /* no more commands: they reach into the harts */
+    if (m->ctl) {
+        control_stop(m->ctl);
+        m->ctl = NULL;
+    }
     /* the sampler reads the harts: stop it while they still exist */
     if (m->stats)
         stats_stop(m->stats);
+    /* the hart threads are gone: no vCPU runs compiled code any more */
+    jit_mgr_free(m->jit);
+    m->jit = NULL;
     for (unsigned i = 0; i < m->nharts; i++) {
         struct rv_hart *h = m->harts[i];
         if (!h)
@@ -614,6 +697,7 @@ void machine_destroy(struct machine *m)
         numa_ram_free(&m->nram);
     if (m->topo)
         numa_topo_close(m->topo);
+    numa_reporter_free(m->reporter);
     free(m->plan);
     free(m->mincore_vec);
     load_info_free(&m->info);

@@ -64,6 +64,7 @@ struct machine {
     _Atomic unsigned bind_failures;  /* vCPU pinnings the kernel refused */
     struct rv_hart *harts[GB_MAX_HARTS];
     unsigned nharts;
+    struct jit_mgr *jit;        /* the JIT's compile worker, NULL when off */
     struct load_info info;
     uint8_t *kernel_data, *bios_data, *initrd_data;
     size_t kernel_len, bios_len, initrd_len;
@@ -76,6 +77,9 @@ struct machine {
     pthread_mutex_t ctl_lock;   /* serializes pause/resume/reset/quit callers */
     const char *reset_reason, *shutdown_reason;
     struct control *ctl;        /* the QMP socket, NULL when not started */
+    /* NUMA placement report, owned by the stats sampler thread */
+    struct numa_reporter *reporter;
+    char bind_warn[NUMA_MSG_LEN + 32];  /* last refused vCPU pinning (under lock) */
     /* touched-page count, owned by the stats sampler thread */
     unsigned char *mincore_vec;
     uint64_t touched_pages, touched_at_ns;
@@ -110,5 +114,7 @@ int machine_resume(struct machine *m, char *err, size_t errlen);
 int machine_reset(struct machine *m, const char *reason, char *err, size_t errlen);
 int machine_powerdown(struct machine *m, char *err, size_t errlen);
 int machine_quit(struct machine *m, const char *reason, char *err, size_t errlen);
+/* Open the QMP socket (engine/machine_ctl.c). */
+int machine_control_start(struct machine *m, char *err, size_t errlen);
 
 #endif

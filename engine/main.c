@@ -1,14 +1,20 @@
 /* glassbox: command-line entry. Only main prints and exits; everything
  * below returns errors (DESIGN.md, Conventions). Exit status: the guest's
  * own code, 1 for runtime errors, 2 for usage errors. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <json-c/json.h>
 
 #include "cli.h"
 #include "config.h"
 #include "machine.h"
 #include "stats.h"
+#include "../tui/qmp_client.h"
+
+#define CTL_TIMEOUT_MS 30000    /* stop waits for the vCPUs to park */
 
 static void usage(FILE *f)
 {
@@ -16,6 +22,7 @@ static void usage(FILE *f)
           "commands:\n"
           "  run        run a guest (glassbox run --help)\n"
           "  list       list running VMs (--prune removes regions of dead ones)\n"
+          "  ctl        send one QMP command (glassbox ctl NAME COMMAND [JSON-ARGS])\n"
           "options:\n"
           "  -h, --help     this help\n"
           "  -V, --version  print the version\n", f);
@@ -87,6 +94,115 @@ static int cmd_list(int argc, char **argv)
     return 0;
 }
 
+/* Exactly one JSON object, nothing after it but white space. */
+static int parse_json_args(const char *text, struct json_object **out, char *err, size_t errlen)
+{
+    struct json_tokener *tok = json_tokener_new();
+    size_t len = strlen(text), end;
+    enum json_tokener_error je;
+
+    *out = NULL;
+    if (!tok) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    *out = json_tokener_parse_ex(tok, text, (int)len);
+    je = json_tokener_get_error(tok);
+    end = json_tokener_get_parse_end(tok);
+    json_tokener_free(tok);
+    if (je == json_tokener_continue)
+        snprintf(err, errlen, "'%s' is not a complete JSON object", text);
+    else if (je != json_tokener_success)
+        snprintf(err, errlen, "'%s' is not JSON: %s", text, json_tokener_error_desc(je));
+    else if (end < len && text[end + strspn(text + end, " \t\r\n")])
+        snprintf(err, errlen, "'%s' has text after the JSON object", text);
+    else if (!json_object_is_type(*out, json_type_object))
+        snprintf(err, errlen, "'%s' is not a JSON object ({\"name\": value, ...})", text);
+    else
+        return 0;
+    json_object_put(*out);
+    *out = NULL;
+    return -EINVAL;
+}
+
+/* glassbox ctl [--timeout S] NAME|--socket PATH COMMAND [JSON-ARGS]: one
+ * QMP command, the reply's return value pretty-printed. */
+static int cmd_ctl(int argc, char **argv)
+{
+    static const char use[] = "glassbox: usage: glassbox ctl [--timeout SECONDS] "
+                              "NAME|--socket PATH COMMAND [JSON-ARGS]\n";
+    struct json_object *args = NULL, *ret = NULL;
+    struct qmp_client *c;
+    char err[512], path[4096];
+    const char *target = NULL;
+    unsigned timeout_ms = CTL_TIMEOUT_MS;
+    int i = 1, r;
+
+    for (; i < argc && argv[i][0] == '-' && !target; i++) {
+        if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+            fputs(use + strlen("glassbox: "), stdout);
+            return 0;
+        }
+        if (strcmp(argv[i], "--socket") && strcmp(argv[i], "--timeout")) {
+            fprintf(stderr, "glassbox: ctl: '%s' is not a VM name or an option (use --socket "
+                    "PATH for a socket)\n", argv[i]);
+            return 2;
+        }
+        if (i + 1 >= argc || !argv[i + 1][0]) {
+            fprintf(stderr, "glassbox: ctl: %s needs %s\n", argv[i],
+                    argv[i][2] == 's' ? "a socket path" : "a number of seconds");
+            return 2;
+        }
+        if (argv[i][2] == 't') {
+            char *end;
+            double sec = strtod(argv[i + 1], &end);
+            if (*end || !(sec > 0 && sec <= 3600)) {
+                fprintf(stderr, "glassbox: ctl: --timeout '%s': want seconds, more than 0 "
+                        "and at most 3600\n", argv[i + 1]);
+                return 2;
+            }
+            timeout_ms = (unsigned)(sec * 1000 + 0.5);
+        } else {
+            /* a '/' tells the client library it is a path, not a name */
+            snprintf(path, sizeof(path), "%s%s", strchr(argv[i + 1], '/') ? "" : "./",
+                     argv[i + 1]);
+            target = path;
+        }
+        i++;
+    }
+    if (!target && i < argc) {
+        target = argv[i++];
+        if (strchr(target, '/')) {
+            fprintf(stderr, "glassbox: ctl: '%s' is not a VM name (use --socket PATH for a "
+                    "socket)\n", target);
+            return 2;
+        }
+    }
+    if (!target || argc - i < 1 || argc - i > 2 || !argv[i][0]) {
+        fputs(use, stderr);
+        return 2;
+    }
+    if (argc - i == 2 && (r = parse_json_args(argv[i + 1], &args, err, sizeof(err))) < 0) {
+        fprintf(stderr, "glassbox: ctl: JSON-ARGS: %s\n", err);
+        return 2;
+    }
+    r = qmp_client_open(&c, target, timeout_ms, err, sizeof(err));
+    if (r == 0) {
+        r = qmp_client_execute(c, argv[i], args, &ret, timeout_ms, err, sizeof(err));
+        qmp_client_close(c);
+    }
+    json_object_put(args);
+    if (r < 0) {
+        fprintf(stderr, "glassbox: ctl: %s\n", err);
+        return 1;
+    }
+    printf("%s\n", json_object_to_json_string_ext(ret, JSON_C_TO_STRING_PRETTY |
+                                                   JSON_C_TO_STRING_SPACED |
+                                                   JSON_C_TO_STRING_NOSLASHESCAPE));
+    json_object_put(ret);
+    return 0;
+}
+
 static int cmd_run(int argc, char **argv)
 {
     struct run_config cfg;
@@ -142,6 +258,8 @@ int main(int argc, char **argv)
         return cmd_run(argc - 1, argv + 1);
     if (!strcmp(argv[1], "list"))
         return cmd_list(argc - 1, argv + 1);
+    if (!strcmp(argv[1], "ctl"))
+        return cmd_ctl(argc - 1, argv + 1);
     fprintf(stderr, "glassbox: unknown command '%s' (try glassbox --help)\n", argv[1]);
     return 2;
 }

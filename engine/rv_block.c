@@ -67,6 +67,11 @@ void rv_bc_flush(struct rv_hart *h)
     h->ctr.block_invalidations++;
 }
 
+uint64_t rv_bc_generation(const struct rv_hart *h)
+{
+    return h->bc->flushes;
+}
+
 int rv_bc_page_has_code(struct rv_hart *h, uint64_t pa)
 {
     struct rv_block_cache *bc = h->bc;
@@ -186,6 +191,7 @@ static struct rv_block *straddling_block(struct rv_hart *h, uint64_t pa)
     b->nmem = (uint16_t)rv_op_uses_dtlb(b->insns[0].op);
     b->valid = 1;
     b->cached = 0;
+    b->jit_mark = UINT64_MAX;       /* never compiled: decoded afresh each time */
     b->insns[1].op = RV_OP_END;
     b->insns[1].off = 4;
     b->bytes = 4;
@@ -221,6 +227,9 @@ struct rv_block *rv_block_get(struct rv_hart *h)
     b->vpc = h->pc;
     b->n = n;
     b->exec_count = 0;
+    b->jit_mark = h->jit_mark0;
+    b->jit_code = NULL;
+    b->jit_code_bytes = b->jit_compile_us = 0;
     memset(b->link, 0, sizeof(b->link));
     b->valid = 1;
     b->cached = 1;

@@ -88,6 +88,11 @@ struct rv_counters {
     uint64_t interrupts[16];
     uint64_t wfi_count, wfi_ns;
     uint64_t insns_by_priv[4];
+    /* JIT (engine/jit): blocks queued for compilation, installed,
+     * discarded (queue full, stale or failed), entries into compiled code,
+     * host code bytes and compile time of the installed blocks */
+    uint64_t jit_requests, jit_blocks, jit_discarded, jit_execs;
+    uint64_t jit_code_bytes, jit_compile_ns;
 };
 
 /* A block's cached successor for one exit (taken / fall-through): the
@@ -106,6 +111,13 @@ struct rv_block {
     struct rv_block *hash_next;     /* block cache bucket chain */
     struct rv_block *page_next;     /* blocks of the same physical page */
     uint64_t exec_count;            /* tier-0 hotness */
+    /* The interpreter looks at the JIT when exec_count reaches jit_mark:
+     * the threshold at first, UINT64_MAX once queued (or JIT off), 0 once
+     * jit_code (an rv_jit_fn) is installed. */
+    uint64_t jit_mark;
+    void *jit_code;
+    uint32_t jit_code_bytes;        /* host code (estimate), stats */
+    uint32_t jit_compile_us;        /* this block's share of its batch */
     uint32_t n;                     /* instructions */
     uint16_t bytes;                 /* guest bytes covered */
     uint8_t valid;                  /* cleared when invalidated */
@@ -208,6 +220,13 @@ struct rv_hart {
     /* set when a trap's handler address cannot be fetched */
     int fatal;
 
+    /* JIT: jit_mark for new blocks (UINT64_MAX = interpret only), the
+     * hart's JIT state, and the flag the compile worker raises when code
+     * waits to be installed (the slow boundary installs it) */
+    uint64_t jit_mark0;
+    struct jit_hart *jit;
+    _Atomic uint32_t jit_ready;
+
     /* scratch block for instructions that straddle a page boundary */
     struct rv_block *scratch;
 
@@ -286,6 +305,23 @@ int rv_bc_page_has_code(struct rv_hart *h, uint64_t pa);
  * stats sampler's hot-block walk). */
 void rv_bc_for_each(struct rv_hart *h, void (*fn)(void *ctx, const struct rv_block *b),
                     void *ctx);
+
+/* Generation of the hart's block arena: changes when a flush lets new
+ * blocks reuse the memory of old ones (a queued JIT request checks it). */
+uint64_t rv_bc_generation(const struct rv_hart *h);
+
+/* --- JIT hooks (engine/jit/jit.c) ----------------------------------------
+ * Compiled block: runs the block whose first instruction is at virtual
+ * pc bpc, with instret == base at entry. Returns 0 or 1 when it left
+ * through exit 0 (taken) or 1 (fall-through) with h->pc at the successor,
+ * or RV_JIT_LEFT + i when it left at instruction i (trap, helper ending
+ * the block) with h->pc and h->instret exact. */
+#define RV_JIT_LEFT 2
+typedef int (*rv_jit_fn)(struct rv_hart *h, uint64_t bpc, uint64_t base);
+/* Block b reached its jit_mark without code: queue it (or give up). */
+void rv_jit_hot(struct rv_hart *h, struct rv_block *b);
+/* Install code the worker finished for this hart (hart thread only). */
+void rv_jit_install(struct rv_hart *h);
 
 /* --- trace ------------------------------------------------------------- */
 void rv_trace_insn(struct rv_hart *h, uint64_t pc, const struct rv_insn *in);

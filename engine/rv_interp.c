@@ -90,6 +90,7 @@ enum rv_exit rv_hart_run(struct rv_hart *h, uint64_t budget)
     struct rv_block_link *link = NULL;  /* exit being taken */
     uint64_t priv_mark = h->instret;
     uint64_t nfast = 0, nmem = 0;   /* jump-cache hits, TLB lookups */
+    uint64_t njit = 0;              /* entries into compiled blocks */
     enum rv_exit ret;
     int r;
 
@@ -128,12 +129,35 @@ boundary:
     }
     nfast++;
 enter:
-    blk->exec_count++;
+    /* one compare on the fast path: jit_mark is 0 for compiled blocks and
+     * the threshold for hot candidates (see struct rv_block) */
+    if (unlikely(++blk->exec_count >= blk->jit_mark))
+        goto jit;
     nmem += blk->nmem;
     bpc = pc;
     icnt += blk->n;
     in = blk->insns;
     DISPATCH();
+
+jit:
+    nmem += blk->nmem;
+    bpc = pc;
+    icnt += blk->n;
+    in = blk->insns;
+    if (!blk->jit_code) {
+        rv_jit_hot(h, blk);     /* queues it; we interpret meanwhile */
+        if (!blk->jit_code)     /* (unless --jit-threshold 0 waited for it) */
+            DISPATCH();
+    }
+    njit++;
+    r = ((rv_jit_fn)blk->jit_code)(h, bpc, icnt - blk->n);
+    if (likely(r < RV_JIT_LEFT)) {
+        pc = h->pc;
+        link = &blk->link[r];
+        goto boundary;
+    }
+    in = blk->insns + (r - RV_JIT_LEFT);
+    goto left_block;
 
 boundary_slow:
     h->pc = pc;
@@ -174,6 +198,8 @@ slow:
             atomic_fetch_and(&h->req, ~RV_REQ_CHECK);
         }
     }
+    if (unlikely(atomic_load_explicit(&h->jit_ready, memory_order_relaxed)))
+        rv_jit_install(h);
     /* traps count against the budget too, so a trap storm that retires
      * nothing still returns to the caller */
     if (unlikely(icnt >= end || h->traps - traps0 >= budget)) {
@@ -201,6 +227,7 @@ out:
     h->ctr.block_lookups += nfast;
     h->ctr.block_hits += nfast;
     h->ctr.dtlb_lookups += nmem;
+    h->ctr.jit_execs += njit;
     return ret;
 
     op_END:

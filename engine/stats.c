@@ -28,6 +28,7 @@
 
 #define DEFAULT_HZ 10
 #define DEFAULT_WINDOW_MS 1000
+#define DEFAULT_NUMA_MS 1000
 #define HOT_K GB_STATS_HOT_N            /* candidates kept per hart and list */
 #define BASE_BITS 16                    /* baseline table: 64 Ki blocks per hart */
 #define BASE_SIZE (1u << BASE_BITS)
@@ -83,6 +84,7 @@ struct stats {
     struct gb_stats_hot_list *hot;
     struct gb_stats_device *dev;
     struct gb_stats_memory *mem;
+    struct gb_stats_numa *numa;
     struct gb_stats_event_ring *ring;
     struct gb_stats_event *ev;
     unsigned nvcpus;
@@ -95,6 +97,9 @@ struct stats {
     void *touched_opaque;
     stats_block_walk_fn walk;
     void *walk_arg;
+    stats_numa_fn numa_fn;
+    void *numa_opaque;
+    uint64_t numa_every_ns, numa_next_ns;
     struct hot_stage *stage;            /* [nvcpus] */
     struct hart_hot *hh;                /* [nvcpus] */
     unsigned hz, window_ns_ms;
@@ -411,6 +416,7 @@ int stats_create(struct stats **out, const struct stats_config *cfg, char *err, 
     s->hot = (void *)(base + h->sections[GB_STATS_SEC_HOT].offset);
     s->dev = (void *)(base + h->sections[GB_STATS_SEC_DEVICE].offset);
     s->mem = (void *)(base + h->sections[GB_STATS_SEC_MEMORY].offset);
+    s->numa = (void *)(base + h->sections[GB_STATS_SEC_NUMA].offset);
     s->ring = (void *)(base + h->sections[GB_STATS_SEC_EVENT].offset);
     s->ev = (void *)(base + h->sections[GB_STATS_SEC_EVENT].offset + sizeof(*s->ring));
     s->nvcpus = cfg->nvcpus;
@@ -517,6 +523,14 @@ void stats_set_memory_source(struct stats *s, stats_touched_fn fn, void *opaque)
 {
     s->touched = fn;
     s->touched_opaque = opaque;
+}
+
+void stats_set_numa_source(struct stats *s, stats_numa_fn fn, void *opaque, unsigned every_ms)
+{
+    s->numa_fn = fn;
+    s->numa_opaque = opaque;
+    s->numa_every_ns = (uint64_t)(every_ms ? every_ms : DEFAULT_NUMA_MS) * 1000000ull;
+    s->numa_next_ns = 0;
 }
 
 void stats_set_block_walker(struct stats *s, stats_block_walk_fn walk, void *arg)
@@ -838,8 +852,40 @@ static uint64_t sample_vcpu(struct stats *s, unsigned i, uint64_t now)
     v.bc_misses = c.block_misses;
     v.bc_invalidations = c.block_invalidations;
     v.bc_decoded = c.blocks_decoded;
+    /* tier 0 counts the blocks the JIT has not (yet) compiled */
+    v.jit_blocks_by_tier[0] = c.blocks_decoded > c.jit_blocks ? c.blocks_decoded - c.jit_blocks : 0;
+    v.jit_blocks_by_tier[1] = c.jit_blocks;
+    v.jit_queue_len = c.jit_requests > c.jit_blocks + c.jit_discarded
+                          ? c.jit_requests - c.jit_blocks - c.jit_discarded : 0;
+    v.jit_code_bytes = c.jit_code_bytes;
+    v.jit_compile_ns = c.jit_compile_ns;
+    v.jit_compiled = c.jit_blocks;
     gb_stats_seq_store(&s->vcpu[i], &v, sizeof(v));
     return v.instret;
+}
+
+/* At its own, slower rate; half a sample period of slack keeps a 1 s
+ * report from slipping to 1.1 s at 10 Hz. */
+static void sample_numa(struct stats *s, uint64_t now)
+{
+    uint64_t slack = 500000000ull / s->hz;
+
+    if (!s->numa_fn || now + slack < s->numa_next_ns)
+        return;
+    s->numa_next_ns = now + s->numa_every_ns;
+    /* the record's head and the used part of data; the rest stays zero */
+    struct {
+        uint64_t seq;
+        uint32_t format, used;
+        struct gb_stats_numa_report rep;
+    } st;
+    _Static_assert(offsetof(struct gb_stats_numa, data) == 16, "numa data");
+    memset(&st, 0, sizeof(st));
+    if (s->numa_fn(s->numa_opaque, &st.rep) < 0)
+        return;                         /* keep the previous report */
+    st.format = GB_STATS_NUMA_FORMAT;
+    st.used = sizeof(st.rep);
+    gb_stats_seq_store(s->numa, &st, sizeof(st));
 }
 
 static void sample(struct stats *s)
@@ -872,6 +918,7 @@ static void sample(struct stats *s)
         m.touched_pages = s->touched(s->touched_opaque);
         gb_stats_seq_store(s->mem, &m, sizeof(m));
     }
+    sample_numa(s, now);
     __atomic_store_n(&s->hdr->sample_count, s->hdr->sample_count + 1, __ATOMIC_RELAXED);
     __atomic_store_n(&s->hdr->heartbeat_mono_ns, now, __ATOMIC_RELEASE);
 }

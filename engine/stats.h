@@ -59,6 +59,14 @@ int stats_add_device(struct stats *s, const char *name, stats_dev_read_fn read, 
 typedef uint64_t (*stats_touched_fn)(void *opaque);
 void stats_set_memory_source(struct stats *s, stats_touched_fn fn, void *opaque);
 
+/* NUMA placement (glassbox-stats(5), format 1). Called from the sampler
+ * thread every every_ms (0: 1000), not every sample: fill *out (zeroed)
+ * and return 0 to publish it, or -errno to leave the previous report.
+ * Without a source the section stays format 0 (no report). */
+struct gb_stats_numa_report;
+typedef int (*stats_numa_fn)(void *opaque, struct gb_stats_numa_report *out);
+void stats_set_numa_source(struct stats *s, stats_numa_fn fn, void *opaque, unsigned every_ms);
+
 /* Hot blocks. The block cache belongs to its hart's thread, so the walk
  * runs there: stats_hart_poll() (cheap: one atomic load unless the
  * sampler asked) calls the walker, which calls visit() once per valid

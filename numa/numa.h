@@ -252,4 +252,52 @@ int numa_sample_pages(void *base, size_t len, unsigned nsamples, uint64_t *rng,
 /* Current CPU of a thread (tid 0: caller) and its host node per t. */
 int numa_thread_location(const struct numa_topo *t, pid_t tid, int *cpu, int *node);
 
+/* ---- live placement report (numa_report.c) ----
+ * Fills the stats ABI's struct gb_stats_numa_report (include/glassbox/
+ * stats.h, format 1) at a bounded cost: each pass asks move_pages(2)
+ * about a fixed number of guest pages spread evenly over all of RAM, at
+ * an offset that rotates from pass to pass (so successive passes look at
+ * different pages and, after enough passes, at every page), and reads
+ * where each vCPU thread runs and may run. Not thread-safe: one caller
+ * (the stats sampler thread) per reporter. */
+
+#define NUMA_REPORT_DEFAULT_SAMPLES 1024
+#define NUMA_REPORT_MAX_SAMPLES     65536
+
+struct numa_reporter;
+struct gb_stats_numa_report;
+
+/* t, p (may be NULL: one default-policy range, nothing pinned) and the
+ * RAM mapping must outlive the reporter. sample_pages: pages per pass,
+ * 0 = NUMA_REPORT_DEFAULT_SAMPLES; above NUMA_REPORT_MAX_SAMPLES, a RAM
+ * smaller than one page, or RAM smaller than the plan's ranges: -EINVAL. */
+int numa_reporter_new(struct numa_reporter **out, const struct numa_topo *t,
+                      const struct numa_plan *p, void *ram, uint64_t ram_bytes,
+                      unsigned sample_pages);
+void numa_reporter_free(struct numa_reporter *r);
+/* One pass. tids[i]: host thread id of vCPU i, 0 while it has none yet
+ * (reported with GB_NUMA_VCPU_UNKNOWN, as is a thread that is gone).
+ * guest_node_of_vcpu: NULL = the plan's vcpu_guest_node. bind_failures and
+ * warning (NULL = none) are the caller's record of refused bindings. When
+ * move_pages(2) itself fails, the report still fills everything else with
+ * sample_pages 0 and, if warning is empty, says why in warning.
+ * 0, or -EINVAL (nvcpus > GB_STATS_NUMA_MAX_VCPUS). */
+int numa_reporter_fill(struct numa_reporter *r, const int *tids, unsigned nvcpus,
+                       const int *guest_node_of_vcpu, unsigned bind_failures,
+                       const char *warning, struct gb_stats_numa_report *out);
+/* Pages sampled per pass (after clamping to the RAM's page count). */
+unsigned numa_reporter_samples(const struct numa_reporter *r);
+/* The page (index from the start of RAM) that sample i of pass `pass`
+ * looks at, for nsamples samples of npages pages; pure, for tests. */
+uint64_t numa_report_sample_page(uint64_t npages, unsigned nsamples, uint64_t pass,
+                                 unsigned i);
+/* The AWAY rule, pure: pages[k] = sampled pages of the vCPU's own memory
+ * (its guest node's RAM with --numa, else all RAM) on report node k. True
+ * when the vCPU's node (report index, <0 unknown) has none of them while
+ * another node has some. */
+bool numa_report_away(const uint64_t *pages, unsigned nnodes, int vcpu_node);
+/* "0-3,8" into a fixed field; a list too long is cut after a whole entry
+ * and ends in ",.." (always NUL-terminated). */
+void numa_report_list(const struct numa_set *s, char *buf, size_t len);
+
 #endif

@@ -70,7 +70,7 @@ enum gb_stats_section_id {
     GB_STATS_SEC_HOT = 1,       /* count = 2 gb_stats_hot_list: [0] since start, [1] last window */
     GB_STATS_SEC_DEVICE = 2,    /* count = GB_STATS_MAX_DEVICES gb_stats_device */
     GB_STATS_SEC_MEMORY = 3,    /* count = 1 gb_stats_memory */
-    GB_STATS_SEC_NUMA = 4,      /* count = 1 gb_stats_numa (reserved, filled later) */
+    GB_STATS_SEC_NUMA = 4,      /* count = 1 gb_stats_numa (format 1: the placement report) */
     GB_STATS_SEC_EVENT = 5,     /* gb_stats_event_ring then count slots of stride bytes */
     GB_STATS_SEC_COUNT = 6,
 };
@@ -237,7 +237,8 @@ struct gb_stats_numa_node {
     uint32_t flags;             /* GB_NUMA_NODE_* */
     uint64_t mem_bytes;         /* the node's memory according to hwloc */
     uint64_t sampled_pages;     /* sampled guest pages found on this node (last pass) */
-    uint64_t est_bytes;         /* guest RAM estimated on this node: sampled share x touched */
+    uint64_t est_bytes;         /* guest RAM estimated on this node: sampled_pages /
+                                 * sample_pages x ram_bytes (untouched pages count nowhere) */
     uint32_t npus;              /* processing units of the node */
     uint32_t reserved;
     char cpus[40];              /* its PUs as a list: "0-3,8" */

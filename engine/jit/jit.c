@@ -1,0 +1,418 @@
+/* JIT manager: hotness hook, the bounded request queue, the compile worker
+ * (one thread: libgccjit serializes compilation internally) and the
+ * per-hart install step. See jit.h for the design. */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libgccjit.h>
+
+#include "jit.h"
+
+/* Requests compiled for one hart, waiting for it to install them. */
+struct jit_hart {
+    struct jit_mgr *mgr;
+    struct rv_hart *h;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;        /* a request of this hart was handed back */
+    struct jit_req *done;       /* compiled (code set) or failed (code NULL) */
+};
+
+/* One compiled batch: the loaded code and the instruction copies its
+ * helper calls point into. Kept until jit_mgr_free. */
+struct jit_batch {
+    struct jit_batch *next;
+    gcc_jit_result *res;
+    struct jit_req *reqs;
+};
+
+struct jit_mgr {
+    struct jit_config cfg;
+    pthread_t worker;
+    pthread_mutex_t lock;
+    pthread_cond_t cond, idle_cond;
+    struct jit_req *head, *tail;    /* queue */
+    unsigned qlen;
+    int busy, stop, disabled;
+    _Atomic uint64_t inflight;      /* queued + compiling (stats) */
+    struct jit_batch *batches;
+    struct jit_hart *harts[JIT_MAX_HARTS];
+    unsigned nharts;
+    unsigned long seq;              /* function names */
+};
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* --- vCPU side ------------------------------------------------------------ */
+
+void rv_jit_hot(struct rv_hart *h, struct rv_block *b)
+{
+    struct jit_hart *jh = h->jit;
+    struct jit_mgr *m;
+    struct jit_req *r;
+    size_t n;
+
+    b->jit_mark = UINT64_MAX;
+    if (!jh || !b->cached)
+        return;
+    m = jh->mgr;
+    n = b->n + 1u;          /* with the END sentinel */
+    r = malloc(sizeof(*r) + n * sizeof(struct rv_insn));
+    if (!r) {
+        h->ctr.jit_discarded++;
+        return;
+    }
+    r->next = NULL;
+    r->h = h;
+    r->blk = b;
+    r->gen = rv_bc_generation(h);
+    r->paddr = b->paddr;
+    r->code = NULL;
+    r->handed_back = 0;
+    r->code_bytes = r->compile_us = 0;
+    r->n = (uint32_t)n;
+    memcpy(r->insns, b->insns, n * sizeof(struct rv_insn));
+
+    pthread_mutex_lock(&m->lock);
+    if (m->disabled || m->qlen >= JIT_QUEUE_MAX) {
+        int full = !m->disabled;
+        pthread_mutex_unlock(&m->lock);
+        free(r);
+        if (full) {
+            /* try again after another threshold's worth of executions */
+            b->jit_mark = b->exec_count + m->cfg.threshold + 1;
+            h->ctr.jit_discarded++;
+        }
+        return;
+    }
+    if (m->tail)
+        m->tail->next = r;
+    else
+        m->head = r;
+    m->tail = r;
+    m->qlen++;
+    atomic_fetch_add(&m->inflight, 1);
+    pthread_cond_signal(&m->cond);
+    pthread_mutex_unlock(&m->lock);
+    h->ctr.jit_requests++;
+    if (m->cfg.sync) {
+        /* testing mode: every block runs compiled from its first
+         * execution on, so the vCPU waits for this one */
+        pthread_mutex_lock(&jh->lock);
+        while (!r->handed_back)
+            pthread_cond_wait(&jh->cond, &jh->lock);
+        pthread_mutex_unlock(&jh->lock);
+        rv_jit_install(h);
+    }
+}
+
+void rv_jit_install(struct rv_hart *h)
+{
+    struct jit_hart *jh = h->jit;
+    struct jit_req *list, *r;
+    uint64_t gen = rv_bc_generation(h);
+
+    atomic_store(&h->jit_ready, 0);
+    if (!jh)
+        return;
+    pthread_mutex_lock(&jh->lock);
+    list = jh->done;
+    jh->done = NULL;
+    pthread_mutex_unlock(&jh->lock);
+    for (r = list; r; r = r->next) {
+        struct rv_block *b = r->blk;
+        /* the arena may have been flushed and reused, the block dropped
+         * (SMC, FENCE.I) since the request was made */
+        if (!r->code || r->gen != gen || !b->valid || b->paddr != r->paddr || b->jit_code) {
+            h->ctr.jit_discarded++;
+            continue;
+        }
+        b->jit_code = r->code;
+        b->jit_code_bytes = r->code_bytes;
+        b->jit_compile_us = r->compile_us;
+        b->jit_mark = 0;
+        h->ctr.jit_blocks++;
+        h->ctr.jit_code_bytes += r->code_bytes;
+        h->ctr.jit_compile_ns += (uint64_t)r->compile_us * 1000;
+    }
+    /* the requests stay owned by their batch (helpers point into them) */
+}
+
+/* --- worker ---------------------------------------------------------------- */
+
+/* Hand a finished request to its hart. */
+static void give_back(struct jit_req *r)
+{
+    struct jit_hart *jh = r->h->jit;
+
+    pthread_mutex_lock(&jh->lock);
+    r->next = jh->done;
+    jh->done = r;
+    r->handed_back = 1;
+    pthread_cond_broadcast(&jh->cond);
+    pthread_mutex_unlock(&jh->lock);
+    atomic_store(&r->h->jit_ready, 1);
+    /* make the hart's next block boundary the slow one */
+    atomic_store(&r->h->run_limit, 0);
+}
+
+/* Keep the batch's result and request copies (generated helper calls
+ * point into the copies) until the manager goes away. */
+static void keep_batch(struct jit_mgr *m, gcc_jit_result *res, struct jit_req **arr, unsigned n)
+{
+    struct jit_batch *bt = calloc(1, sizeof(*bt));
+
+    if (!bt)
+        return;     /* leak rather than free code a vCPU may run */
+    for (unsigned i = 0; i < n; i++)
+        arr[i]->bnext = i + 1 < n ? arr[i + 1] : NULL;
+    bt->res = res;
+    bt->reqs = arr[0];
+    bt->next = m->batches;
+    m->batches = bt;
+}
+
+static int cmp_ptr(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t)(*(void *const *)a), y = (uintptr_t)(*(void *const *)b);
+    return x < y ? -1 : x > y;
+}
+
+/* Code size estimate: distance to the next function in the object (all
+ * functions of a batch land in one .text, and a sentinel ends it). */
+static uint32_t code_size(void *fn, void **sorted, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++)
+        if (sorted[i] == fn)
+            return (uint32_t)((uintptr_t)sorted[i + 1] - (uintptr_t)fn);
+    return 0;
+}
+
+static void compile_batch(struct jit_mgr *m, struct jit_req **arr, unsigned n)
+{
+    gcc_jit_context *c = gcc_jit_context_acquire();
+    gcc_jit_result *res = NULL;
+    char name[48];
+    void *addrs[JIT_BATCH_MAX + 1];
+    unsigned naddr = 0;
+    uint64_t t0 = now_ns(), dt;
+    int bad = 0;
+
+    if (!c) {
+        bad = 1;
+    } else {
+        gcc_jit_context_set_int_option(c, GCC_JIT_INT_OPTION_OPTIMIZATION_LEVEL, m->cfg.opt_level);
+        gcc_jit_context_set_bool_allow_unreachable_blocks(c, 1);
+        /* keep each function in one piece so the size estimate holds */
+        gcc_jit_context_add_command_line_option(c, "-fno-reorder-blocks-and-partition");
+        gcc_jit_context_add_driver_option(c, "-nostdlib");
+        for (unsigned i = 0; i < n && !bad; i++) {
+            snprintf(name, sizeof(name), "gb_blk_%lu", m->seq + i);
+            bad = jit_gen_block(c, arr[i], name) < 0;
+        }
+        if (!bad) {
+            /* sentinel: marks the end of the last block's code */
+            gcc_jit_type *vt = gcc_jit_context_get_type(c, GCC_JIT_TYPE_VOID);
+            gcc_jit_function *f = gcc_jit_context_new_function(
+                c, NULL, GCC_JIT_FUNCTION_EXPORTED, vt, "gb_blk_end", 0, NULL, 0);
+            gcc_jit_block_end_with_void_return(gcc_jit_function_new_block(f, "e"), NULL);
+            res = gcc_jit_context_compile(c);
+        }
+        if (!res) {
+            const char *e = gcc_jit_context_get_first_error(c);
+            char msg[320];
+            snprintf(msg, sizeof(msg), "JIT disabled, running interpreted: libgccjit: %s",
+                     e ? e : "compilation failed");
+            pthread_mutex_lock(&m->lock);
+            if (!m->disabled) {
+                m->disabled = 1;
+                if (m->cfg.warn)
+                    m->cfg.warn(m->cfg.opaque, msg);
+            }
+            pthread_mutex_unlock(&m->lock);
+        }
+    }
+    dt = now_ns() - t0;
+    if (res) {
+        for (unsigned i = 0; i < n; i++) {
+            snprintf(name, sizeof(name), "gb_blk_%lu", m->seq + i);
+            arr[i]->code = gcc_jit_result_get_code(res, name);
+            if (arr[i]->code)
+                addrs[naddr++] = arr[i]->code;
+        }
+        addrs[naddr] = gcc_jit_result_get_code(res, "gb_blk_end");
+        if (addrs[naddr])
+            naddr++;
+        qsort(addrs, naddr, sizeof(addrs[0]), cmp_ptr);
+        for (unsigned i = 0; i < n; i++) {
+            arr[i]->compile_us = (uint32_t)(dt / n / 1000);
+            if (arr[i]->code)
+                arr[i]->code_bytes = code_size(arr[i]->code, addrs, naddr);
+        }
+    }
+    m->seq += n;
+    if (c)
+        gcc_jit_context_release(c);
+    /* record the batch before the harts can see (and install) its code */
+    pthread_mutex_lock(&m->lock);
+    keep_batch(m, res, arr, n);
+    pthread_mutex_unlock(&m->lock);
+    for (unsigned i = 0; i < n; i++)
+        give_back(arr[i]);
+}
+
+static void *worker(void *arg)
+{
+    struct jit_mgr *m = arg;
+    struct jit_req *arr[JIT_BATCH_MAX];
+
+    pthread_mutex_lock(&m->lock);
+    for (;;) {
+        unsigned n = 0;
+        while (!m->head && !m->stop) {
+            m->busy = 0;
+            pthread_cond_broadcast(&m->idle_cond);
+            pthread_cond_wait(&m->cond, &m->lock);
+        }
+        if (m->stop)
+            break;
+        m->busy = 1;
+        while (m->head && n < JIT_BATCH_MAX) {
+            arr[n++] = m->head;
+            m->head = m->head->next;
+            m->qlen--;
+        }
+        if (!m->head)
+            m->tail = NULL;
+        pthread_mutex_unlock(&m->lock);
+        compile_batch(m, arr, n);
+        atomic_fetch_sub(&m->inflight, n);
+        pthread_mutex_lock(&m->lock);
+    }
+    m->busy = 0;
+    pthread_cond_broadcast(&m->idle_cond);
+    pthread_mutex_unlock(&m->lock);
+    return NULL;
+}
+
+/* --- lifecycle -------------------------------------------------------------- */
+
+int jit_mgr_new(struct jit_mgr **out, const struct jit_config *cfg)
+{
+    struct jit_mgr *m = calloc(1, sizeof(*m));
+
+    *out = NULL;
+    if (!m)
+        return -ENOMEM;
+    m->cfg = *cfg;
+    if (m->cfg.opt_level < 0 || m->cfg.opt_level > 3)
+        m->cfg.opt_level = 2;
+    pthread_mutex_init(&m->lock, NULL);
+    pthread_cond_init(&m->cond, NULL);
+    pthread_cond_init(&m->idle_cond, NULL);
+    if (pthread_create(&m->worker, NULL, worker, m) != 0) {
+        pthread_mutex_destroy(&m->lock);
+        pthread_cond_destroy(&m->cond);
+        pthread_cond_destroy(&m->idle_cond);
+        free(m);
+        return -EAGAIN;
+    }
+    *out = m;
+    return 0;
+}
+
+int jit_attach_hart(struct jit_mgr *m, struct rv_hart *h)
+{
+    struct jit_hart *jh;
+
+    if (m->nharts >= JIT_MAX_HARTS)
+        return -ENOSPC;
+    jh = calloc(1, sizeof(*jh));
+    if (!jh)
+        return -ENOMEM;
+    jh->mgr = m;
+    jh->h = h;
+    pthread_mutex_init(&jh->lock, NULL);
+    pthread_cond_init(&jh->cond, NULL);
+    m->harts[m->nharts++] = jh;
+    h->jit = jh;
+    /* the tracer wants every instruction through the interpreter */
+    h->jit_mark0 = h->trace ? UINT64_MAX : m->cfg.threshold;
+    return 0;
+}
+
+uint64_t jit_queue_len(struct jit_mgr *m)
+{
+    return m ? atomic_load(&m->inflight) : 0;
+}
+
+int jit_mgr_disabled(struct jit_mgr *m)
+{
+    int d;
+
+    pthread_mutex_lock(&m->lock);
+    d = m->disabled;
+    pthread_mutex_unlock(&m->lock);
+    return d;
+}
+
+void jit_mgr_drain(struct jit_mgr *m)
+{
+    pthread_mutex_lock(&m->lock);
+    while (m->head || m->busy)
+        pthread_cond_wait(&m->idle_cond, &m->lock);
+    pthread_mutex_unlock(&m->lock);
+}
+
+void jit_mgr_free(struct jit_mgr *m)
+{
+    if (!m)
+        return;
+    pthread_mutex_lock(&m->lock);
+    m->stop = 1;
+    pthread_cond_signal(&m->cond);
+    pthread_mutex_unlock(&m->lock);
+    pthread_join(m->worker, NULL);
+    while (m->head) {
+        struct jit_req *r = m->head;
+        m->head = r->next;
+        free(r);
+    }
+    while (m->batches) {
+        struct jit_batch *b = m->batches;
+        m->batches = b->next;
+        if (b->res)
+            gcc_jit_result_release(b->res);
+        while (b->reqs) {
+            struct jit_req *r = b->reqs;
+            b->reqs = r->bnext;
+            free(r);
+        }
+        free(b);
+    }
+    for (unsigned i = 0; i < m->nharts; i++) {
+        struct jit_hart *jh = m->harts[i];
+        if (getenv("GB_JIT_DEBUG"))
+            fprintf(stderr, "jit: hart %u req %lu blocks %lu disc %lu execs %lu bytes %lu ns %lu\n", i,
+                    jh->h->ctr.jit_requests, jh->h->ctr.jit_blocks, jh->h->ctr.jit_discarded,
+                    jh->h->ctr.jit_execs, jh->h->ctr.jit_code_bytes, jh->h->ctr.jit_compile_ns);
+        jh->h->jit = NULL;
+        jh->h->jit_mark0 = UINT64_MAX;
+        pthread_mutex_destroy(&jh->lock);
+        pthread_cond_destroy(&jh->cond);
+        free(jh);
+    }
+    pthread_mutex_destroy(&m->lock);
+    pthread_cond_destroy(&m->cond);
+    pthread_cond_destroy(&m->idle_cond);
+    free(m);
+}

@@ -1,0 +1,98 @@
+/* The JIT (issue 6), tier 1: hot basic blocks compiled with libgccjit.
+ *
+ * Design
+ * - Tier 0 is the interpreter (rv_interp.c). Each cached block counts its
+ *   executions; when the count reaches the block's jit_mark (the
+ *   threshold) the interpreter calls rv_jit_hot(), which copies the
+ *   block's predecoded instructions into a request and queues it for the
+ *   machine's one compile worker. The vCPU never waits: it interprets on.
+ *   The queue is bounded; a full queue re-arms the block for later.
+ * - The worker takes up to JIT_BATCH_MAX requests per gcc_jit_context (a
+ *   context costs ~20 ms fixed: temp dir, `as`, `ld`), compiles one C-level
+ *   function per block at -O2 and hands the entry points back to each
+ *   request's hart (a per-hart list + the hart's jit_ready flag + a zeroed
+ *   run_limit so the next block boundary is the slow one).
+ * - The hart installs code itself at its slow boundary (rv_jit_install),
+ *   only if the block is still the same: same arena generation (a flush
+ *   reuses block memory), still valid (SMC, FENCE.I), same paddr. So
+ *   installation needs no lock on the hot path and never races with the
+ *   interpreter.
+ * - Generated code (jit_gen.c): int fn(struct rv_hart *h, uint64_t bpc,
+ *   uint64_t base), see rv_jit_fn in rv_cpu.h. Guest registers live in
+ *   locals (loaded at entry, written back at exits); integer ops are
+ *   inline; loads/stores probe the same data TLB as the interpreter
+ *   (h->mmu_idx_data) and call rv_load_slow/rv_store_slow on a miss; code
+ *   pages are never in the store TLB, so SMC still reaches rv_store_slow.
+ *   Everything rare calls the interpreter's helpers (rv_csr_op,
+ *   rv_exec_system, rv_exec_fp, rv_exec_amo, rv_raise) with h->pc and
+ *   h->instret made exact first, so the tiers cannot drift. Branches and
+ *   jumps return to the interpreter's fast boundary, which follows the
+ *   block links; no direct chaining yet (the next tier's regions will).
+ *   Code does not depend on the virtual pc, privilege or MMU state: all
+ *   are read at run time, so one compiled block serves every mapping of
+ *   its physical code.
+ * - Results (loaded shared objects) stay alive until the machine is
+ *   destroyed: a vCPU may be executing any of them, and there is no
+ *   quiescence protocol yet, so there is no eviction (bounded eviction of
+ *   whole batches is future work). A block cache flush orphans old code.
+ * - When libgccjit cannot compile (no `as`/`ld` on PATH, ...) the manager
+ *   warns once through the callback and disables itself: the machine runs
+ *   interpreted.
+ */
+#ifndef JIT_H
+#define JIT_H
+
+#include <stdint.h>
+
+#include "rv_cpu.h"
+
+#define JIT_DEFAULT_THRESHOLD 1000
+#define JIT_QUEUE_MAX 512       /* queued requests, all harts */
+#define JIT_BATCH_MAX 64        /* blocks per gcc_jit_context */
+#define JIT_MAX_HARTS 8
+
+struct jit_mgr;
+
+struct jit_config {
+    uint64_t threshold;         /* executions before a block is queued; 0 = first */
+    /* the vCPU waits for each block's code (with threshold 0: everything
+     * runs compiled, for testing) */
+    int sync;
+    int opt_level;              /* gcc -O level (2) */
+    /* called once from the worker when compilation fails for good */
+    void (*warn)(void *opaque, const char *msg);
+    void *opaque;
+};
+
+/* Start the worker. 0 or -errno. */
+int jit_mgr_new(struct jit_mgr **out, const struct jit_config *cfg);
+/* Attach a hart (before it runs): turns its blocks' hotness counting on. */
+int jit_attach_hart(struct jit_mgr *m, struct rv_hart *h);
+/* Stop the worker and free all code; the harts must no longer run. */
+void jit_mgr_free(struct jit_mgr *m);
+/* Requests queued or being compiled (stats). */
+uint64_t jit_queue_len(struct jit_mgr *m);
+/* Block until the queue is empty and the worker idle (tests). */
+void jit_mgr_drain(struct jit_mgr *m);
+/* Nonzero once compilation failed and the JIT turned itself off. */
+int jit_mgr_disabled(struct jit_mgr *m);
+
+/* --- code generation (jit_gen.c), used by the worker ----------------- */
+struct jit_req {
+    struct jit_req *next;       /* queue, then the hart's done list */
+    struct jit_req *bnext;      /* the batch that owns it */
+    struct rv_hart *h;
+    struct rv_block *blk;       /* where to install, if still the same */
+    uint64_t gen, paddr;
+    void *code;                 /* set by the worker */
+    uint32_t code_bytes, compile_us;
+    int handed_back;            /* under the hart's jit lock */
+    uint32_t n;                 /* instructions, plus the END sentinel */
+    struct rv_insn insns[];     /* the helpers get pointers into this copy */
+};
+
+struct gcc_jit_context;
+/* Add one function named name for r to ctx. 0 or -EINVAL. */
+int jit_gen_block(struct gcc_jit_context *ctx, const struct jit_req *r, const char *name);
+
+#endif

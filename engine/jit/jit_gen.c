@@ -1,0 +1,715 @@
+/* Block -> libgccjit IR. One function per block with the rv_jit_fn
+ * contract (rv_cpu.h); semantics mirror rv_interp.c op for op, and the
+ * rare ops call the very helpers the interpreter calls. Hart fields are
+ * reached by byte offsets (offsetof) from the hart pointer, so no struct
+ * layout is described to GCC twice. */
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <libgccjit.h>
+
+#include "jit.h"
+#include "rv_helpers.h"
+
+/* --- runtime helpers the generated code calls through pointers ---------- */
+static uint64_t rt_div(uint64_t a, uint64_t b) { return rv_div(a, b); }
+static uint64_t rt_rem(uint64_t a, uint64_t b) { return rv_rem(a, b); }
+static uint64_t rt_divu(uint64_t a, uint64_t b) { return b ? a / b : ~0ull; }
+static uint64_t rt_remu(uint64_t a, uint64_t b) { return b ? a % b : a; }
+static uint64_t rt_divw(uint64_t a, uint64_t b) { return (uint64_t)(int64_t)(int32_t)rv_divw(a, b); }
+static uint64_t rt_remw(uint64_t a, uint64_t b) { return (uint64_t)(int64_t)(int32_t)rv_remw(a, b); }
+static uint64_t rt_divuw(uint64_t a, uint64_t b)
+{
+    return (uint64_t)(int64_t)(int32_t)((uint32_t)b ? (uint32_t)a / (uint32_t)b : ~0u);
+}
+static uint64_t rt_remuw(uint64_t a, uint64_t b)
+{
+    return (uint64_t)(int64_t)(int32_t)((uint32_t)b ? (uint32_t)a % (uint32_t)b : (uint32_t)a);
+}
+
+/* FP load/store while mstatus.FS is Off (h->pc, h->instret exact): the
+ * interpreter's op_ILLEGAL_RAW, including its TLB-lookup correction. */
+static void rt_illegal_raw(struct rv_hart *h, uint64_t len)
+{
+    h->ctr.dtlb_lookups--;
+    rv_raise(h, RV_EXC_ILLEGAL, rv_fetch_raw(h, h->pc, (unsigned)len));
+}
+
+static void rt_raise_illegal(struct rv_hart *h, uint64_t bits)
+{
+    rv_raise(h, RV_EXC_ILLEGAL, bits);
+}
+
+/* --- generator state ---------------------------------------------------- */
+struct gen {
+    gcc_jit_context *c;
+    gcc_jit_function *fn;
+    gcc_jit_block *cur;
+    gcc_jit_type *u8, *u64, *i64, *u32, *i32, *u16, *i16, *i8, *u128, *i128, *vint, *vvoid;
+    gcc_jit_type *u8p;
+    gcc_jit_rvalue *h, *bpc, *base;
+    gcc_jit_lvalue *x[33];      /* cached guest registers (x[32]: sink) */
+    gcc_jit_lvalue *tlbl, *tlbs, *tmp, *va, *rc;
+    uint32_t used;              /* registers the block touches */
+    uint32_t dirty;             /* registers written so far */
+    const struct jit_req *r;
+    unsigned idx;               /* current instruction */
+    unsigned nblk;              /* for unique block names */
+};
+
+static gcc_jit_rvalue *k64(struct gen *g, uint64_t v)
+{
+    return gcc_jit_context_new_cast(g->c, NULL,
+                                    gcc_jit_context_new_rvalue_from_long(g->c, g->i64, (long)v),
+                                    g->u64);
+}
+
+static gcc_jit_rvalue *kint(struct gen *g, int v)
+{
+    return gcc_jit_context_new_rvalue_from_int(g->c, g->vint, v);
+}
+
+static gcc_jit_rvalue *cast(struct gen *g, gcc_jit_rvalue *v, gcc_jit_type *t)
+{
+    return gcc_jit_context_new_cast(g->c, NULL, v, t);
+}
+
+static gcc_jit_rvalue *bin(struct gen *g, enum gcc_jit_binary_op op, gcc_jit_type *t,
+                           gcc_jit_rvalue *a, gcc_jit_rvalue *b)
+{
+    return gcc_jit_context_new_binary_op(g->c, NULL, op, t, a, b);
+}
+
+static gcc_jit_rvalue *cmp(struct gen *g, enum gcc_jit_comparison op, gcc_jit_rvalue *a,
+                           gcc_jit_rvalue *b)
+{
+    return gcc_jit_context_new_comparison(g->c, NULL, op, a, b);
+}
+
+/* *(T *)((u8 *)p + off) */
+static gcc_jit_lvalue *at(struct gen *g, gcc_jit_rvalue *p, gcc_jit_rvalue *off, gcc_jit_type *t)
+{
+    gcc_jit_lvalue *b = gcc_jit_context_new_array_access(g->c, NULL, p, off);
+    gcc_jit_rvalue *a = gcc_jit_lvalue_get_address(b, NULL);
+    return gcc_jit_rvalue_dereference(cast(g, a, gcc_jit_type_get_pointer(t)), NULL);
+}
+
+/* a hart field */
+static gcc_jit_lvalue *fld(struct gen *g, size_t off, gcc_jit_type *t)
+{
+    return at(g, g->h, k64(g, off), t);
+}
+
+static gcc_jit_block *new_block(struct gen *g)
+{
+    char name[32];
+
+    snprintf(name, sizeof(name), "b%u", g->nblk++);
+    return gcc_jit_function_new_block(g->fn, name);
+}
+
+static void assign(struct gen *g, gcc_jit_lvalue *lv, gcc_jit_rvalue *v)
+{
+    gcc_jit_block_add_assignment(g->cur, NULL, lv, v);
+}
+
+static gcc_jit_rvalue *reg(struct gen *g, unsigned i)
+{
+    if (i == 0)
+        return k64(g, 0);
+    return gcc_jit_lvalue_as_rvalue(g->x[i]);
+}
+
+static void set_reg(struct gen *g, unsigned i, gcc_jit_rvalue *v)
+{
+    assign(g, g->x[i], v);
+    if (i && i < 32)
+        g->dirty |= 1u << i;
+}
+
+/* Call a C function through its address (no symbol lookup at load time). */
+static gcc_jit_rvalue *call(struct gen *g, void *fnp, gcc_jit_type *ret, int n,
+                            gcc_jit_rvalue **args)
+{
+    gcc_jit_type *pt[4];
+    gcc_jit_type *ft;
+
+    for (int i = 0; i < n; i++)
+        pt[i] = gcc_jit_rvalue_get_type(args[i]);
+    ft = gcc_jit_context_new_function_ptr_type(g->c, NULL, ret, n, pt, 0);
+    return gcc_jit_context_new_call_through_ptr(
+        g->c, NULL, gcc_jit_context_new_rvalue_from_ptr(g->c, ft, fnp), n, args);
+}
+
+static void call_void(struct gen *g, void *fnp, int n, gcc_jit_rvalue **args)
+{
+    gcc_jit_block_add_eval(g->cur, NULL, call(g, fnp, g->vvoid, n, args));
+}
+
+static gcc_jit_rvalue *hptr(struct gen *g)
+{
+    return cast(g, g->h, gcc_jit_type_get_pointer(g->vvoid));
+}
+
+static gcc_jit_rvalue *insn_ptr(struct gen *g)
+{
+    return gcc_jit_context_new_rvalue_from_ptr(g->c, gcc_jit_type_get_pointer(g->vvoid),
+                                               (void *)&g->r->insns[g->idx]);
+}
+
+static uint64_t insn_off(struct gen *g)
+{
+    return g->r->insns[g->idx].off;
+}
+
+/* bpc + constant: the guest pc relative to the block start */
+static gcc_jit_rvalue *pc_plus(struct gen *g, int64_t d)
+{
+    return bin(g, GCC_JIT_BINARY_OP_PLUS, g->u64, g->bpc, k64(g, insn_off(g) + (uint64_t)d));
+}
+
+static void writeback(struct gen *g)
+{
+    for (unsigned i = 1; i < 32; i++)
+        if (g->dirty & (1u << i))
+            assign(g, fld(g, offsetof(struct rv_hart, x) + 8 * i, g->u64),
+                   gcc_jit_lvalue_as_rvalue(g->x[i]));
+}
+
+/* h->pc and h->instret as of the current instruction (+ retired) */
+static void sync_state(struct gen *g, gcc_jit_rvalue *pc, unsigned retired)
+{
+    assign(g, fld(g, offsetof(struct rv_hart, pc), g->u64), pc);
+    assign(g, fld(g, offsetof(struct rv_hart, instret), g->u64),
+           bin(g, GCC_JIT_BINARY_OP_PLUS, g->u64, g->base, k64(g, g->idx + retired)));
+}
+
+/* Leave the function from the current block with value v. */
+static void leave(struct gen *g, int v)
+{
+    writeback(g);
+    gcc_jit_block_end_with_return(g->cur, NULL, kint(g, v));
+}
+
+/* Normal exit k (0 taken, 1 fall-through) to guest pc `to`. */
+static void exit_to(struct gen *g, gcc_jit_rvalue *to, int k)
+{
+    assign(g, fld(g, offsetof(struct rv_hart, pc), g->u64), to);
+    leave(g, k);
+}
+
+/* if (cond) { <current block continues in a fresh block that leaves
+ * early> } else go on. Returns the block for the unlikely side; g->cur
+ * becomes the continuation. */
+static gcc_jit_block *branch_off(struct gen *g, gcc_jit_rvalue *cond)
+{
+    gcc_jit_block *side = new_block(g), *cont = new_block(g);
+
+    gcc_jit_block_end_with_conditional(g->cur, NULL, cond, side, cont);
+    g->cur = cont;
+    return side;
+}
+
+/* After a helper that returned rc: nonzero leaves the block at this insn. */
+static void leave_if_rc(struct gen *g)
+{
+    gcc_jit_block *side, *save;
+
+    side = branch_off(g, cmp(g, GCC_JIT_COMPARISON_NE, gcc_jit_lvalue_as_rvalue(g->rc), kint(g, 0)));
+    save = g->cur;
+    g->cur = side;
+    gcc_jit_block_end_with_return(side, NULL, kint(g, RV_JIT_LEFT + (int)g->idx));
+    g->cur = save;
+}
+
+/* Generic helper op: registers to memory, exact pc/instret, call, leave
+ * on nonzero, reload rd (helpers write only x[rd]). */
+static void helper_op(struct gen *g, void *fnp, int ends_block)
+{
+    const struct rv_insn *in = &g->r->insns[g->idx];
+    gcc_jit_rvalue *args[2] = { hptr(g), insn_ptr(g) };
+
+    writeback(g);
+    sync_state(g, pc_plus(g, 0), 0);
+    if (ends_block) {
+        call_void(g, fnp, 2, args);
+        gcc_jit_block_end_with_return(g->cur, NULL, kint(g, RV_JIT_LEFT + (int)g->idx));
+        g->cur = NULL;
+        return;
+    }
+    assign(g, g->rc, call(g, fnp, g->vint, 2, args));
+    leave_if_rc(g);
+    if (in->rd && in->rd < 32)
+        assign(g, g->x[in->rd], gcc_jit_lvalue_as_rvalue(
+                   fld(g, offsetof(struct rv_hart, x) + 8 * in->rd, g->u64)));
+}
+
+static void raise_illegal(struct gen *g, uint64_t bits)
+{
+    gcc_jit_rvalue *args[2] = { hptr(g), k64(g, bits) };
+
+    writeback(g);
+    sync_state(g, pc_plus(g, 0), 0);
+    call_void(g, (void *)rt_raise_illegal, 2, args);
+    gcc_jit_block_end_with_return(g->cur, NULL, kint(g, RV_JIT_LEFT + (int)g->idx));
+    g->cur = NULL;
+}
+
+/* FP loads/stores: illegal while mstatus.FS is Off */
+static void fs_check(struct gen *g)
+{
+    const struct rv_insn *in = &g->r->insns[g->idx];
+    gcc_jit_rvalue *fs = bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64,
+                             gcc_jit_lvalue_as_rvalue(fld(g, offsetof(struct rv_hart, mstatus), g->u64)),
+                             k64(g, MSTATUS_FS));
+    gcc_jit_block *side = branch_off(g, cmp(g, GCC_JIT_COMPARISON_EQ, fs, k64(g, 0)));
+    gcc_jit_block *save = g->cur;
+    gcc_jit_rvalue *args[2];
+
+    g->cur = side;
+    writeback(g);
+    sync_state(g, pc_plus(g, 0), 0);
+    args[0] = hptr(g);
+    args[1] = k64(g, in->len);
+    call_void(g, (void *)rt_illegal_raw, 2, args);
+    gcc_jit_block_end_with_return(side, NULL, kint(g, RV_JIT_LEFT + (int)g->idx));
+    g->cur = save;
+}
+
+/* Effective address into g->va; returns the TLB hit condition for an
+ * access of `size` bytes through tlb (a local holding the TLB base). */
+static gcc_jit_rvalue *tlb_probe(struct gen *g, gcc_jit_lvalue *tlb, unsigned size,
+                                 gcc_jit_lvalue **addend)
+{
+    const struct rv_insn *in = &g->r->insns[g->idx];
+    gcc_jit_rvalue *va = gcc_jit_lvalue_as_rvalue(g->va), *slot, *off;
+
+    assign(g, g->va, bin(g, GCC_JIT_BINARY_OP_PLUS, g->u64, reg(g, in->rs1), k64(g, (uint64_t)(int64_t)in->imm)));
+    slot = bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64,
+               bin(g, GCC_JIT_BINARY_OP_RSHIFT, g->u64, va, k64(g, RV_PAGE_SHIFT)),
+               k64(g, RV_TLB_SIZE - 1));
+    off = bin(g, GCC_JIT_BINARY_OP_MULT, g->u64, slot, k64(g, sizeof(struct rv_tlb_entry)));
+    *addend = at(g, gcc_jit_lvalue_as_rvalue(tlb),
+                 bin(g, GCC_JIT_BINARY_OP_PLUS, g->u64, off, k64(g, offsetof(struct rv_tlb_entry, addend))),
+                 g->u64);
+    return cmp(g, GCC_JIT_COMPARISON_EQ,
+               gcc_jit_lvalue_as_rvalue(at(g, gcc_jit_lvalue_as_rvalue(tlb), off, g->u64)),
+               bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64, va, k64(g, RV_PAGE_MASK | (size - 1))));
+}
+
+/* host location of the access (after a TLB hit) */
+static gcc_jit_lvalue *host_mem(struct gen *g, gcc_jit_lvalue *addend, gcc_jit_type *t)
+{
+    gcc_jit_rvalue *hp = bin(g, GCC_JIT_BINARY_OP_PLUS, g->u64, gcc_jit_lvalue_as_rvalue(g->va),
+                             gcc_jit_lvalue_as_rvalue(addend));
+    return gcc_jit_rvalue_dereference(
+        gcc_jit_context_new_bitcast(g->c, NULL, hp, gcc_jit_type_get_pointer(t)), NULL);
+}
+
+/* Value conversions of loads: sign/zero extension, NaN-boxing. */
+enum conv { CONV_S, CONV_U, CONV_BOX };
+
+static gcc_jit_rvalue *convert(struct gen *g, gcc_jit_rvalue *v, enum conv cv)
+{
+    if (cv == CONV_S)
+        return cast(g, cast(g, v, g->i64), g->u64);
+    if (cv == CONV_U)
+        return cast(g, v, g->u64);
+    return bin(g, GCC_JIT_BINARY_OP_BITWISE_OR, g->u64, cast(g, v, g->u64),
+               k64(g, 0xffffffff00000000ull));
+}
+
+/* dst = load (integer or FP register, given as an lvalue) */
+static void gen_load(struct gen *g, gcc_jit_lvalue *dst, gcc_jit_type *t, unsigned size,
+                     enum conv cv)
+{
+    gcc_jit_lvalue *addend;
+    gcc_jit_rvalue *hit = tlb_probe(g, g->tlbl, size, &addend);
+    gcc_jit_block *fast = new_block(g), *slow = new_block(g), *next = new_block(g);
+    gcc_jit_rvalue *args[4];
+
+    gcc_jit_block_end_with_conditional(g->cur, NULL, hit, fast, slow);
+    g->cur = fast;
+    assign(g, dst, convert(g, gcc_jit_lvalue_as_rvalue(host_mem(g, addend, t)), cv));
+    gcc_jit_block_end_with_jump(fast, NULL, next);
+
+    g->cur = slow;
+    sync_state(g, pc_plus(g, 0), 0);
+    args[0] = hptr(g);
+    args[1] = gcc_jit_lvalue_as_rvalue(g->va);
+    args[2] = gcc_jit_context_new_rvalue_from_int(g->c, gcc_jit_context_get_type(g->c, GCC_JIT_TYPE_UNSIGNED_INT), (int)size);
+    args[3] = gcc_jit_lvalue_get_address(g->tmp, NULL);
+    assign(g, g->rc, call(g, (void *)rv_load_slow, g->vint, 4, args));
+    {
+        gcc_jit_block *side = branch_off(g, cmp(g, GCC_JIT_COMPARISON_NE,
+                                                gcc_jit_lvalue_as_rvalue(g->rc), kint(g, 0)));
+        gcc_jit_block *save = g->cur;
+        g->cur = side;
+        leave(g, RV_JIT_LEFT + (int)g->idx);
+        g->cur = save;
+    }
+    assign(g, dst, convert(g, cast(g, gcc_jit_lvalue_as_rvalue(g->tmp), t), cv));
+    gcc_jit_block_end_with_jump(g->cur, NULL, next);
+    g->cur = next;
+}
+
+static void gen_store(struct gen *g, gcc_jit_rvalue *val, gcc_jit_type *t, unsigned size)
+{
+    gcc_jit_lvalue *addend;
+    gcc_jit_rvalue *hit = tlb_probe(g, g->tlbs, size, &addend);
+    gcc_jit_block *fast = new_block(g), *slow = new_block(g), *next = new_block(g);
+    gcc_jit_block *trap, *done, *save;
+    gcc_jit_rvalue *args[4];
+
+    gcc_jit_block_end_with_conditional(g->cur, NULL, hit, fast, slow);
+    g->cur = fast;
+    assign(g, host_mem(g, addend, t), cast(g, val, t));
+    gcc_jit_block_end_with_jump(fast, NULL, next);
+
+    g->cur = slow;
+    sync_state(g, pc_plus(g, 0), 0);
+    args[0] = hptr(g);
+    args[1] = gcc_jit_lvalue_as_rvalue(g->va);
+    args[2] = gcc_jit_context_new_rvalue_from_int(g->c, gcc_jit_context_get_type(g->c, GCC_JIT_TYPE_UNSIGNED_INT), (int)size);
+    args[3] = val;
+    assign(g, g->rc, call(g, (void *)rv_store_slow, g->vint, 4, args));
+    trap = branch_off(g, cmp(g, GCC_JIT_COMPARISON_EQ, gcc_jit_lvalue_as_rvalue(g->rc), kint(g, RV_TRAP)));
+    save = g->cur;
+    g->cur = trap;
+    leave(g, RV_JIT_LEFT + (int)g->idx);
+    g->cur = save;
+    done = branch_off(g, cmp(g, GCC_JIT_COMPARISON_EQ, gcc_jit_lvalue_as_rvalue(g->rc), kint(g, RV_DONE)));
+    save = g->cur;
+    g->cur = done;
+    /* retired, but the block may be stale now (SMC) or a device asked */
+    sync_state(g, pc_plus(g, g->r->insns[g->idx].len), 1);
+    leave(g, RV_JIT_LEFT + (int)g->idx);
+    g->cur = save;
+    gcc_jit_block_end_with_jump(g->cur, NULL, next);
+    g->cur = next;
+}
+
+static gcc_jit_lvalue *freg(struct gen *g, unsigned i)
+{
+    return fld(g, offsetof(struct rv_hart, f) + 8 * i, g->u64);
+}
+
+static void fs_dirty(struct gen *g)
+{
+    gcc_jit_lvalue *ms = fld(g, offsetof(struct rv_hart, mstatus), g->u64);
+    gcc_jit_block_add_assignment_op(g->cur, NULL, ms, GCC_JIT_BINARY_OP_BITWISE_OR, k64(g, MSTATUS_FS));
+}
+
+static gcc_jit_rvalue *sx32(struct gen *g, gcc_jit_rvalue *v)
+{
+    return cast(g, cast(g, cast(g, v, g->i32), g->i64), g->u64);
+}
+
+static gcc_jit_rvalue *s64(struct gen *g, gcc_jit_rvalue *v)
+{
+    return cast(g, v, g->i64);
+}
+
+static gcc_jit_rvalue *u32v(struct gen *g, gcc_jit_rvalue *v)
+{
+    return cast(g, v, g->u32);
+}
+
+static gcc_jit_rvalue *b2u(struct gen *g, gcc_jit_rvalue *b)
+{
+    return cast(g, b, g->u64);
+}
+
+/* high 64 bits of a 128-bit product of a and b converted to type t */
+static gcc_jit_rvalue *mulh(struct gen *g, gcc_jit_rvalue *a, gcc_jit_type *ta,
+                            gcc_jit_rvalue *b, gcc_jit_type *tb, gcc_jit_type *t)
+{
+    gcc_jit_rvalue *p = bin(g, GCC_JIT_BINARY_OP_MULT, t, cast(g, cast(g, a, ta), t),
+                            cast(g, cast(g, b, tb), t));
+    return cast(g, bin(g, GCC_JIT_BINARY_OP_RSHIFT, t, p,
+                       cast(g, gcc_jit_context_new_rvalue_from_int(g->c, g->vint, 64), t)), g->u64);
+}
+
+static gcc_jit_rvalue *call2(struct gen *g, void *fnp, gcc_jit_rvalue *a, gcc_jit_rvalue *b)
+{
+    gcc_jit_rvalue *args[2] = { a, b };
+    return call(g, fnp, g->u64, 2, args);
+}
+
+/* Integer ops with one result: the expression, or NULL if op is not one. */
+static gcc_jit_rvalue *alu(struct gen *g, const struct rv_insn *in)
+{
+    gcc_jit_rvalue *a = reg(g, in->rs1), *b = reg(g, in->rs2);
+    gcc_jit_rvalue *imm = k64(g, (uint64_t)(int64_t)in->imm);
+    gcc_jit_rvalue *sh = k64(g, (uint64_t)in->imm & 63);
+    gcc_jit_rvalue *b63 = bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64, b, k64(g, 63));
+    gcc_jit_rvalue *b31 = cast(g, bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64, b, k64(g, 31)), g->u32);
+    gcc_jit_rvalue *sh32 = cast(g, k64(g, (uint64_t)in->imm & 31), g->u32);
+#define B(op, x, y) bin(g, GCC_JIT_BINARY_OP_##op, g->u64, x, y)
+#define BS(op, x, y) cast(g, bin(g, GCC_JIT_BINARY_OP_##op, g->i64, s64(g, x), s64(g, y)), g->u64)
+#define B32(op, t, x, y) sx32(g, bin(g, GCC_JIT_BINARY_OP_##op, t, x, y))
+#define C(op, x, y) b2u(g, cmp(g, GCC_JIT_COMPARISON_##op, x, y))
+
+    switch (in->op) {
+    case RV_OP_LUI: case RV_OP_LI: return imm;
+    case RV_OP_MV: return a;
+    case RV_OP_AUIPC: return pc_plus(g, in->imm);
+    case RV_OP_ADDI: return B(PLUS, a, imm);
+    case RV_OP_SLTI: return C(LT, s64(g, a), s64(g, imm));
+    case RV_OP_SLTIU: return C(LT, a, imm);
+    case RV_OP_XORI: return B(BITWISE_XOR, a, imm);
+    case RV_OP_ORI: return B(BITWISE_OR, a, imm);
+    case RV_OP_ANDI: return B(BITWISE_AND, a, imm);
+    case RV_OP_SLLI: return B(LSHIFT, a, sh);
+    case RV_OP_SRLI: return B(RSHIFT, a, sh);
+    case RV_OP_SRAI: return BS(RSHIFT, a, sh);
+    case RV_OP_ADD: return B(PLUS, a, b);
+    case RV_OP_SUB: return B(MINUS, a, b);
+    case RV_OP_SLL: return B(LSHIFT, a, b63);
+    case RV_OP_SLT: return C(LT, s64(g, a), s64(g, b));
+    case RV_OP_SLTU: return C(LT, a, b);
+    case RV_OP_XOR: return B(BITWISE_XOR, a, b);
+    case RV_OP_SRL: return B(RSHIFT, a, b63);
+    case RV_OP_SRA: return BS(RSHIFT, a, b63);
+    case RV_OP_OR: return B(BITWISE_OR, a, b);
+    case RV_OP_AND: return B(BITWISE_AND, a, b);
+    case RV_OP_ADDIW: return sx32(g, B(PLUS, a, imm));
+    case RV_OP_SLLIW: return B32(LSHIFT, g->u32, u32v(g, a), sh32);
+    case RV_OP_SRLIW: return B32(RSHIFT, g->u32, u32v(g, a), sh32);
+    case RV_OP_SRAIW: return B32(RSHIFT, g->i32, cast(g, a, g->i32), cast(g, sh32, g->i32));
+    case RV_OP_ADDW: return sx32(g, B(PLUS, a, b));
+    case RV_OP_SUBW: return sx32(g, B(MINUS, a, b));
+    case RV_OP_SLLW: return B32(LSHIFT, g->u32, u32v(g, a), b31);
+    case RV_OP_SRLW: return B32(RSHIFT, g->u32, u32v(g, a), b31);
+    case RV_OP_SRAW: return B32(RSHIFT, g->i32, cast(g, a, g->i32), cast(g, b31, g->i32));
+    case RV_OP_MUL: return B(MULT, a, b);
+    case RV_OP_MULH: return mulh(g, a, g->i64, b, g->i64, g->i128);
+    case RV_OP_MULHSU: return mulh(g, a, g->i64, b, g->u64, g->i128);
+    case RV_OP_MULHU: return mulh(g, a, g->u64, b, g->u64, g->u128);
+    case RV_OP_MULW: return B32(MULT, g->u32, u32v(g, a), u32v(g, b));
+    case RV_OP_DIV: return call2(g, (void *)rt_div, a, b);
+    case RV_OP_DIVU: return call2(g, (void *)rt_divu, a, b);
+    case RV_OP_REM: return call2(g, (void *)rt_rem, a, b);
+    case RV_OP_REMU: return call2(g, (void *)rt_remu, a, b);
+    case RV_OP_DIVW: return call2(g, (void *)rt_divw, a, b);
+    case RV_OP_DIVUW: return call2(g, (void *)rt_divuw, a, b);
+    case RV_OP_REMW: return call2(g, (void *)rt_remw, a, b);
+    case RV_OP_REMUW: return call2(g, (void *)rt_remuw, a, b);
+    default: return NULL;
+    }
+#undef B
+#undef BS
+#undef B32
+#undef C
+}
+
+static void gen_branch(struct gen *g, const struct rv_insn *in)
+{
+    static const struct { uint16_t op; enum gcc_jit_comparison c; int sgn; } tab[] = {
+        { RV_OP_BEQ, GCC_JIT_COMPARISON_EQ, 0 }, { RV_OP_BNE, GCC_JIT_COMPARISON_NE, 0 },
+        { RV_OP_BLT, GCC_JIT_COMPARISON_LT, 1 }, { RV_OP_BGE, GCC_JIT_COMPARISON_GE, 1 },
+        { RV_OP_BLTU, GCC_JIT_COMPARISON_LT, 0 }, { RV_OP_BGEU, GCC_JIT_COMPARISON_GE, 0 },
+    };
+    gcc_jit_rvalue *a = reg(g, in->rs1), *b = reg(g, in->rs2), *cond = NULL;
+    gcc_jit_block *taken = new_block(g), *fall = new_block(g);
+
+    for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+        if (tab[i].op == in->op)
+            cond = tab[i].sgn ? cmp(g, tab[i].c, s64(g, a), s64(g, b)) : cmp(g, tab[i].c, a, b);
+    gcc_jit_block_end_with_conditional(g->cur, NULL, cond, taken, fall);
+    g->cur = taken;
+    exit_to(g, pc_plus(g, in->imm), 0);
+    g->cur = fall;
+    exit_to(g, pc_plus(g, in->len), 1);
+    g->cur = NULL;
+}
+
+static const struct { uint16_t op; uint8_t size; uint8_t conv; uint8_t fp; } mem_tab[] = {
+    { RV_OP_LB, 1, CONV_S, 0 }, { RV_OP_LH, 2, CONV_S, 0 }, { RV_OP_LW, 4, CONV_S, 0 },
+    { RV_OP_LD, 8, CONV_U, 0 }, { RV_OP_LBU, 1, CONV_U, 0 }, { RV_OP_LHU, 2, CONV_U, 0 },
+    { RV_OP_LWU, 4, CONV_U, 0 }, { RV_OP_FLW, 4, CONV_BOX, 1 }, { RV_OP_FLD, 8, CONV_U, 1 },
+    { RV_OP_SB, 1, 0, 0 }, { RV_OP_SH, 2, 0, 0 }, { RV_OP_SW, 4, 0, 0 }, { RV_OP_SD, 8, 0, 0 },
+    { RV_OP_FSW, 4, 0, 1 }, { RV_OP_FSD, 8, 0, 1 },
+};
+
+static gcc_jit_type *mem_type(struct gen *g, unsigned size, int sgn)
+{
+    switch (size) {
+    case 1: return sgn ? g->i8 : g->u8;
+    case 2: return sgn ? g->i16 : g->u16;
+    case 4: return sgn ? g->i32 : g->u32;
+    default: return g->u64;
+    }
+}
+
+static void gen_mem(struct gen *g, const struct rv_insn *in)
+{
+    for (size_t i = 0; i < sizeof(mem_tab) / sizeof(mem_tab[0]); i++) {
+        unsigned size = mem_tab[i].size;
+        int is_store = in->op >= RV_OP_SB && in->op <= RV_OP_SD;
+        if (mem_tab[i].op != in->op)
+            continue;
+        is_store |= in->op == RV_OP_FSW || in->op == RV_OP_FSD;
+        if (mem_tab[i].fp)
+            fs_check(g);
+        if (is_store) {
+            gcc_jit_rvalue *v = mem_tab[i].fp ? gcc_jit_lvalue_as_rvalue(freg(g, in->rs2))
+                                              : reg(g, in->rs2);
+            gen_store(g, v, mem_type(g, size, 0), size);
+        } else if (mem_tab[i].fp) {
+            gen_load(g, freg(g, in->rd), mem_type(g, size, 0), size, mem_tab[i].conv);
+            fs_dirty(g);
+        } else {
+            gen_load(g, g->x[in->rd], mem_type(g, size, mem_tab[i].conv == CONV_S), size,
+                     mem_tab[i].conv);
+            if (in->rd < 32)
+                g->dirty |= 1u << in->rd;
+        }
+        return;
+    }
+}
+
+/* One instruction; g->cur becomes NULL once the block has ended. */
+static void gen_insn(struct gen *g, const struct rv_insn *in)
+{
+    gcc_jit_rvalue *v;
+
+    switch (in->op) {
+    case RV_OP_NOP: case RV_OP_FENCE:
+        return;
+    case RV_OP_END:
+        exit_to(g, pc_plus(g, 0), 1);
+        g->cur = NULL;
+        return;
+    case RV_OP_ILLEGAL:
+        raise_illegal(g, (uint32_t)in->imm);
+        return;
+    case RV_OP_JAL:
+        set_reg(g, in->rd, pc_plus(g, in->len));
+        exit_to(g, pc_plus(g, in->imm), 0);
+        g->cur = NULL;
+        return;
+    case RV_OP_JALR:
+        /* target before the link write: rd may be rs1 */
+        assign(g, g->va, bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64,
+                             bin(g, GCC_JIT_BINARY_OP_PLUS, g->u64, reg(g, in->rs1),
+                                 k64(g, (uint64_t)(int64_t)in->imm)), k64(g, ~1ull)));
+        set_reg(g, in->rd, pc_plus(g, in->len));
+        exit_to(g, gcc_jit_lvalue_as_rvalue(g->va), 0);
+        g->cur = NULL;
+        return;
+    case RV_OP_BEQ: case RV_OP_BNE: case RV_OP_BLT: case RV_OP_BGE: case RV_OP_BLTU:
+    case RV_OP_BGEU:
+        gen_branch(g, in);
+        return;
+    case RV_OP_FP_S: case RV_OP_FP_D: case RV_OP_FMA_S: case RV_OP_FMA_D:
+        helper_op(g, (void *)rv_exec_fp, 0);
+        return;
+    case RV_OP_LR_W: case RV_OP_SC_W: case RV_OP_LR_D: case RV_OP_SC_D: case RV_OP_AMO_W:
+    case RV_OP_AMO_D:
+        helper_op(g, (void *)rv_exec_amo, 0);
+        return;
+    case RV_OP_FENCE_I: case RV_OP_ECALL: case RV_OP_EBREAK: case RV_OP_MRET: case RV_OP_SRET:
+    case RV_OP_WFI: case RV_OP_SFENCE_VMA:
+        helper_op(g, (void *)rv_exec_system, 1);
+        return;
+    case RV_OP_CSRRW: case RV_OP_CSRRS: case RV_OP_CSRRC: case RV_OP_CSRRWI: case RV_OP_CSRRSI:
+    case RV_OP_CSRRCI:
+        helper_op(g, (void *)rv_csr_op, 1);
+        return;
+    default:
+        break;
+    }
+    if (rv_op_uses_dtlb(in->op)) {
+        gen_mem(g, in);
+        return;
+    }
+    v = alu(g, in);
+    if (v && in->rd < 32)
+        set_reg(g, in->rd, v);
+}
+
+static void init_types(struct gen *g)
+{
+    gcc_jit_context *c = g->c;
+
+    g->u8 = gcc_jit_context_get_type(c, GCC_JIT_TYPE_UINT8_T);
+    g->i8 = gcc_jit_context_get_type(c, GCC_JIT_TYPE_INT8_T);
+    g->u16 = gcc_jit_context_get_type(c, GCC_JIT_TYPE_UINT16_T);
+    g->i16 = gcc_jit_context_get_type(c, GCC_JIT_TYPE_INT16_T);
+    g->u32 = gcc_jit_context_get_type(c, GCC_JIT_TYPE_UINT32_T);
+    g->i32 = gcc_jit_context_get_type(c, GCC_JIT_TYPE_INT32_T);
+    g->u64 = gcc_jit_context_get_type(c, GCC_JIT_TYPE_UINT64_T);
+    g->i64 = gcc_jit_context_get_type(c, GCC_JIT_TYPE_INT64_T);
+    g->u128 = gcc_jit_context_get_type(c, GCC_JIT_TYPE_UINT128_T);
+    g->i128 = gcc_jit_context_get_type(c, GCC_JIT_TYPE_INT128_T);
+    g->vint = gcc_jit_context_get_type(c, GCC_JIT_TYPE_INT);
+    g->vvoid = gcc_jit_context_get_type(c, GCC_JIT_TYPE_VOID);
+    g->u8p = gcc_jit_type_get_pointer(g->u8);
+}
+
+/* registers the block reads or writes */
+static uint32_t regs_used(const struct jit_req *r)
+{
+    uint32_t m = 0;
+
+    for (unsigned i = 0; i < r->n; i++) {
+        const struct rv_insn *in = &r->insns[i];
+        m |= 1u << (in->rs1 & 31) | 1u << (in->rs2 & 31);
+        if (in->rd < 32)
+            m |= 1u << in->rd;
+    }
+    return m & ~1u;
+}
+
+static gcc_jit_lvalue *tlb_base(struct gen *g, const char *name, size_t off)
+{
+    gcc_jit_lvalue *l = gcc_jit_function_new_local(g->fn, NULL, g->u8p, name);
+    gcc_jit_rvalue *idx = cast(g, gcc_jit_lvalue_as_rvalue(
+                                      fld(g, offsetof(struct rv_hart, mmu_idx_data), g->u8)), g->u64);
+    gcc_jit_rvalue *o = bin(g, GCC_JIT_BINARY_OP_PLUS, g->u64, k64(g, off),
+                            bin(g, GCC_JIT_BINARY_OP_MULT, g->u64, idx,
+                                k64(g, RV_TLB_SIZE * sizeof(struct rv_tlb_entry))));
+
+    assign(g, l, gcc_jit_lvalue_get_address(gcc_jit_context_new_array_access(g->c, NULL, g->h, o), NULL));
+    return l;
+}
+
+int jit_gen_block(gcc_jit_context *ctx, const struct jit_req *r, const char *name)
+{
+    struct gen g;
+    gcc_jit_param *p[3];
+    char nm[8];
+
+    memset(&g, 0, sizeof(g));
+    g.c = ctx;
+    g.r = r;
+    init_types(&g);
+    p[0] = gcc_jit_context_new_param(ctx, NULL, g.u8p, "h");
+    p[1] = gcc_jit_context_new_param(ctx, NULL, g.u64, "bpc");
+    p[2] = gcc_jit_context_new_param(ctx, NULL, g.u64, "base");
+    g.fn = gcc_jit_context_new_function(ctx, NULL, GCC_JIT_FUNCTION_EXPORTED, g.vint, name, 3, p, 0);
+    g.h = gcc_jit_param_as_rvalue(p[0]);
+    g.bpc = gcc_jit_param_as_rvalue(p[1]);
+    g.base = gcc_jit_param_as_rvalue(p[2]);
+    g.cur = new_block(&g);
+    g.used = regs_used(r);
+    for (unsigned i = 1; i <= 32; i++) {
+        snprintf(nm, sizeof(nm), "x%u", i);
+        g.x[i] = gcc_jit_function_new_local(g.fn, NULL, g.u64, nm);
+        if (i < 32 && (g.used & (1u << i)))
+            assign(&g, g.x[i], gcc_jit_lvalue_as_rvalue(fld(&g, offsetof(struct rv_hart, x) + 8 * i, g.u64)));
+    }
+    g.va = gcc_jit_function_new_local(g.fn, NULL, g.u64, "va");
+    g.tmp = gcc_jit_function_new_local(g.fn, NULL, g.u64, "tmp");
+    g.rc = gcc_jit_function_new_local(g.fn, NULL, g.vint, "rc");
+    g.tlbl = tlb_base(&g, "tlbl", offsetof(struct rv_hart, tlb_load));
+    g.tlbs = tlb_base(&g, "tlbs", offsetof(struct rv_hart, tlb_store));
+    for (g.idx = 0; g.idx < r->n && g.cur; g.idx++)
+        gen_insn(&g, &r->insns[g.idx]);
+    if (g.cur)      /* a block always ends in a jump, a helper or END */
+        return -EINVAL;
+    return 0;
+}
