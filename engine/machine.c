@@ -406,13 +406,10 @@ static int create_observability(struct machine *m, char *err, size_t errlen)
         }
         stats_set_numa_source(m->stats, numa_source, m, 0);
     }
-    for (unsigned i = 0; i < VIRT_VIRTIO_COUNT; i++) {
-        char dname[32];
-        if (!m->virtio[i])
-            continue;
-        snprintf(dname, sizeof(dname), "virtio%u", i);
-        stats_add_device(m->stats, dname, virtio_stats_read, m->virtio[i]);
-    }
+    /* slots with a device only; empty ones answer device id 0 */
+    for (unsigned i = 0; i < VIRT_VIRTIO_COUNT; i++)
+        if (m->virtio[i] && m->virtio_name[i][0])
+            stats_add_device(m->stats, m->virtio_name[i], virtio_stats_read, m->virtio[i]);
     return stats_start(m->stats, err, errlen);
 }
 

@@ -49,6 +49,7 @@ struct machine {
     struct sifive_test *test;
     struct console *console;
     struct virtio_mmio *virtio[VIRT_VIRTIO_COUNT];
+    char virtio_name[VIRT_VIRTIO_COUNT][24];    /* "blk0", "net0", ...; "" for an empty slot */
     struct guest_mem gm;
     /* host placement (numa/): the plan, the RAM mapping it made, and the
      * warnings main prints (bindings refused, capacity, THP) */

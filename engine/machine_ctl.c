@@ -26,7 +26,7 @@ static int op_resume(void *opaque, char *err, size_t errlen)
 
 static int op_reset(void *opaque, char *err, size_t errlen)
 {
-    return machine_reset(opaque, "host-qmp-system_reset", err, errlen);
+    return machine_reset(opaque, "host-qmp-system-reset", err, errlen);
 }
 
 static int op_powerdown(void *opaque, char *err, size_t errlen)

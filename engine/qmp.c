@@ -859,6 +859,15 @@ void qmp_server_destroy(struct qmp_server *s)
         wake(s);
         pthread_join(s->thread, NULL);
     }
+    /* the reply to `quit` (and the SHUTDOWN event) may still sit in an
+     * output buffer: give each client up to half a second to take it */
+    for (struct qmp_conn *c = s->conns; c; c = c->next) {
+        for (int tries = 0; tries < 50 && c->fd >= 0 && !c->dead && c->out_len; tries++) {
+            struct pollfd p = { .fd = c->fd, .events = POLLOUT };
+            if (poll(&p, 1, 10) > 0)
+                conn_flush_locked(c);
+        }
+    }
     while (s->conns)
         qmp_conn_free(s->conns);
     if (s->listen_fd >= 0) {

@@ -58,6 +58,7 @@ static void drop_backends(struct virtio_backend *be, unsigned from, unsigned to)
 int virt_devices_create(struct machine *m, int console_in, char *err, size_t errlen)
 {
     struct virtio_backend be[VIRT_VIRTIO_COUNT];
+    const char *kind[VIRT_VIRTIO_COUNT];
     unsigned n = 0;
     int r;
 
@@ -69,7 +70,7 @@ int virt_devices_create(struct machine *m, int console_in, char *err, size_t err
             drop_backends(be, 0, n);
             return r;
         }
-        n++;
+        kind[n++] = "blk";
     }
     if (m->cfg.net) {
         struct net_slirp *ns;
@@ -80,14 +81,21 @@ int virt_devices_create(struct machine *m, int console_in, char *err, size_t err
             drop_backends(be, 0, n);
             return r;
         }
-        n++;
+        kind[n++] = "net";
     }
     r = virtio_rng_new(&be[n]);
     if (r == 0)
-        n++;
+        kind[n++] = "rng";
     r = virtio_console_new(console_in, m->out_fd, 0, 0, &be[n]);
     if (r == 0)
-        n++;
+        kind[n++] = "console";
+    /* stats names: kind and index among its kind (blk0, blk1, net0, ...) */
+    for (unsigned i = 0; i < n; i++) {
+        unsigned same = 0;
+        for (unsigned j = 0; j < i; j++)
+            same += !strcmp(kind[j], kind[i]);
+        snprintf(m->virtio_name[i], sizeof(m->virtio_name[i]), "%s%u", kind[i], same);
+    }
     for (unsigned slot = 0; slot < VIRT_VIRTIO_COUNT; slot++) {
         r = add_slot(m, slot, slot < n ? &be[slot] : NULL, err, errlen);
         if (r < 0) {

@@ -1,0 +1,156 @@
+#!/usr/bin/env python3
+"""Live NUMA placement on this host, checked from outside the engine.
+
+Runs the spin guest with two vCPUs pinned one per CPU and guest RAM bound
+to node 0, then compares the engine's placement report (query-numa over
+QMP, and glasstop's NUMA panel) with what the kernel says:
+  * each vCPU thread's affinity (os.sched_getaffinity of the tid that
+    query-cpus-fast names) is the CPU it was pinned to, and the report's
+    "allowed" and "cpu" agree with it;
+  * the guest RAM mapping in /proc/PID/numa_maps has policy bind:0 and its
+    pages on N0, and the report puts every sampled resident page on node 0
+    with policy "bind=0".
+Exit 77 (with the reason) when the guest is not built or the host has
+fewer than 2 CPUs.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+GLASSBOX = os.environ.get("GLASSBOX", "./glassbox")
+GLASSTOP = os.environ.get("GLASSTOP", "./glasstop")
+ELF = os.environ.get("SPIN_ELF", "tests/guest/spin.elf")
+results = []
+
+
+def check(name, ok, detail=""):
+    results.append(bool(ok))
+    print("%s %d - %s%s" % ("ok" if ok else "not ok", len(results), name,
+                            (": " + str(detail)) if detail and not ok else ""), flush=True)
+    return ok
+
+
+def ctl(sock, cmd, args=None):
+    argv = [GLASSBOX, "ctl", "--socket", sock, cmd] + ([json.dumps(args)] if args else [])
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=20)
+    if p.returncode != 0:
+        raise RuntimeError("%s: %s" % (cmd, p.stderr.strip()))
+    return json.loads(p.stdout)
+
+
+def cpu_list(s):
+    out = set()
+    for part in s.split(","):
+        if "-" in part:
+            a, b = part.split("-")
+            out.update(range(int(a), int(b) + 1))
+        elif part:
+            out.add(int(part))
+    return out
+
+
+def main():
+    if not os.path.exists(ELF):
+        print("SKIP: %s was not built (no riscv64 cross compiler)" % ELF)
+        return 77
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        print("SKIP: needs 2 CPUs to pin two vCPUs apart, this process may use %d" % len(cpus))
+        return 77
+    tmp = tempfile.mkdtemp()
+    sock = os.path.join(tmp, "vm.sock")
+    name = "numa-%d" % os.getpid()
+    mem_mib = 64
+    vm = subprocess.Popen([GLASSBOX, "run", "--bios", "none", "--kernel", ELF, "--smp", "2",
+                           "--memory", "%dM" % mem_mib, "--name", name, "--qmp-socket", sock,
+                           "--memory-policy", "bind=0",
+                           "--cpu-affinity", "vcpu0=%d,vcpu1=%d" % (cpus[0], cpus[1])],
+                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
+    try:
+        for _ in range(200):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.05)
+        # the report is refreshed once a second: wait for one with both vCPUs placed
+        rep = {}
+        for _ in range(60):
+            rep = ctl(sock, "query-numa")
+            if all(v.get("tid") and v.get("cpu") is not None for v in rep.get("vcpus", [])) \
+                    and rep.get("passes", 0) >= 2:
+                break
+            time.sleep(0.1)
+        check("policy reported as bind=0", rep.get("policy") == "bind=0", rep.get("policy"))
+        nodes = {n["node"]: n for n in rep.get("nodes", [])}
+        check("node 0 is in the policy", nodes.get(0, {}).get("in-policy") is True, nodes)
+        resident = rep.get("sampled-resident", 0)
+        check("some sampled guest pages are resident", resident > 0, rep)
+        check("every sampled resident page is on node 0",
+              nodes.get(0, {}).get("sampled-pages") == resident, (nodes, resident))
+
+        threads = {c["cpu-index"]: c["thread-id"] for c in ctl(sock, "query-cpus-fast")}
+        for v in rep.get("vcpus", []):
+            i, tid = v["vcpu"], v["tid"]
+            want = {cpus[i]}
+            got = os.sched_getaffinity(tid) if tid else set()
+            check("vcpu%d: report tid is the thread query-cpus-fast names" % i,
+                  threads.get(i) == tid, (threads, tid))
+            check("vcpu%d: kernel affinity is CPU %d" % (i, cpus[i]), got == want, got)
+            check("vcpu%d: report's allowed list matches the kernel" % i,
+                  cpu_list(v.get("allowed", "")) == got, v.get("allowed"))
+            check("vcpu%d: runs on its CPU, pinned, not away" % i,
+                  v.get("cpu") == cpus[i] and v.get("pinned") is True and v.get("away") is False, v)
+
+        # the kernel's view of the guest RAM mapping
+        size_kb = mem_mib * 1024
+        maps = {}
+        with open("/proc/%d/smaps" % vm.pid) as f:
+            cur = None
+            for line in f:
+                if "-" in line.split()[0] and not line.startswith(("Size", "Rss")):
+                    cur = int(line.split("-")[0], 16)
+                elif line.startswith("Size:") and cur is not None:
+                    maps[cur] = int(line.split()[1])
+        ram = [a for a, kb in maps.items() if kb == size_kb]
+        line = ""
+        with open("/proc/%d/numa_maps" % vm.pid) as f:
+            for ln in f:
+                if ram and int(ln.split()[0], 16) in ram:
+                    line = ln
+        check("numa_maps: guest RAM mapping found", line != "", ram)
+        check("numa_maps: guest RAM has policy bind:0", " bind:0 " in line, line.strip())
+        fields = dict(x.split("=", 1) for x in line.split() if "=" in x)
+        on_other = [k for k in fields if k.startswith("N") and k != "N0"]
+        check("numa_maps: guest RAM pages only on N0", int(fields.get("N0", 0)) > 0 and not on_other,
+              fields)
+
+        p = subprocess.run([GLASSTOP, "--once", "--interval", "0.3", name], capture_output=True,
+                           text=True, timeout=30)
+        numa = p.stdout[p.stdout.find("NUMA"):] if "NUMA" in p.stdout else ""
+        numa = numa[:numa.find("\nevents")] if "\nevents" in numa else numa
+        import re
+        check("glasstop --once shows the NUMA panel: bind=0, node 0 with the memory",
+              p.returncode == 0 and "bind=0" in numa and
+              re.search(r"^\s+0\s+\S+\s+\[.*100%", numa, re.M) is not None, numa)
+        for i in (0, 1):
+            check("glasstop --once: vcpu%d on CPU %d, pinned" % (i, cpus[i]),
+                  re.search(r"^\s+%d\s+\d+\s+%d\s+0\s.*pinned" % (i, cpus[i]), numa, re.M)
+                  is not None, numa)
+        ctl(sock, "quit")
+        vm.wait(10)
+    finally:
+        if vm.poll() is None:
+            vm.kill()
+            vm.wait()
+        subprocess.run(["rm", "-rf", tmp])
+    failed = results.count(False)
+    print("%d passed, %d failed" % (len(results) - failed, failed))
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
