@@ -176,6 +176,12 @@ static void wfi_wait(struct rv_hart *h)
     h->ctr.wfi_count++;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
+        /* idle time accrues while waiting, so a hart parked in WFI for
+         * good still shows as idle */
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        h->ctr.wfi_ns += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000ll +
+                                    (t1.tv_nsec - t0.tv_nsec));
+        t0 = t1;
         uint64_t now, cmp, wait_ticks;
         struct timespec ts;
 
@@ -202,8 +208,6 @@ static void wfi_wait(struct rv_hart *h)
         ts.tv_nsec = (long)(wait_ticks * 100);
         rv_hart_idle_wait(h, &ts);
     }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    h->ctr.wfi_ns += (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000ll + (t1.tv_nsec - t0.tv_nsec));
 }
 
 static void retire_next(struct rv_hart *h, const struct rv_insn *in)
