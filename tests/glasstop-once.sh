@@ -61,13 +61,18 @@ expect 1 "ABI version 99.0" --once "$bad"
 
 # ---- a running guest
 if [ ! -f "$elf" ]; then
-    echo "SKIP: $elf was not built: no riscv64 cross compiler (install gcc-riscv64-unknown-elf and picolibc-riscv64-unknown-elf, then re-run configure)"
+    echo "SKIP: $elf was not built: no riscv64 cross compiler" \
+         "(install gcc-riscv64-unknown-elf and picolibc-riscv64-unknown-elf, then re-run configure)"
     exit 77
 fi
 readelf=$(command -v riscv64-unknown-elf-readelf || command -v readelf)
-[ -n "$readelf" ] || { echo "SKIP: no readelf to find the guest's .text (install binutils)"; exit 77; }
+if [ -z "$readelf" ]; then
+    echo "SKIP: no readelf to find the guest's .text (install binutils)"
+    exit 77
+fi
 # .text: address and size (hex)
-set -- $("$readelf" -SW "$elf" | sed -n 's/.* \.text  *PROGBITS  *\([0-9a-f]*\) [0-9a-f]* \([0-9a-f]*\) .*/\1 \2/p')
+set -- $("$readelf" -SW "$elf" |
+       sed -n 's/.* \.text  *PROGBITS  *\([0-9a-f]*\) [0-9a-f]* \([0-9a-f]*\) .*/\1 \2/p')
 [ $# -eq 2 ] || fail "no .text section in $elf"
 text_lo=$((0x$1))
 text_hi=$((0x$1 + 0x$2))
@@ -77,7 +82,7 @@ vm=$!
 i=0
 until [ -e "/dev/shm/glassbox.$name" ] && grep -q "spin: running" "$out.vm"; do
     i=$((i + 1))
-    [ $i -le 100 ] || fail "the guest did not start in 10 s: $(cat "$out.vm")"
+    [ $i -le 300 ] || fail "the guest did not start in 30 s: $(cat "$out.vm")"
     kill -0 "$vm" 2>/dev/null || fail "glassbox exited early: $(cat "$out.vm")"
     sleep 0.1
 done

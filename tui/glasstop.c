@@ -69,7 +69,7 @@ static int list_vms(struct vm_entry **out, size_t *n, char *err, size_t errlen)
         struct gb_stats_status st;
         char e[256];
 
-        if (strncmp(de->d_name, GB_STATS_SHM_PREFIX + 1, plen) || !de->d_name[plen]
+        if (strncmp(de->d_name, &GB_STATS_SHM_PREFIX[1], plen) || !de->d_name[plen]
             || strlen(de->d_name + plen) >= GB_STATS_NAME_MAX)
             continue;
         if (*n == cap) {
@@ -201,7 +201,7 @@ static int run_once(const struct gt_opts *o, struct gb_reader *r, const char *na
     sleep_s(o->interval);
     gt_model_update(&m, r, gt_now_ns());
     gt_vm_check(&m, name, ino);
-    if (m.fate == GT_VM_LIVE && gt_ctl_open(&ctl, name, 2000) == 0) {
+    if (m.fate == GT_VM_LIVE && gt_ctl_open(&ctl, name, 3000) == 0) {
         gt_ctl_fetch_hot(&ctl, "recent", GB_STATS_HOT_N, 4, &syms);
         gt_ctl_fetch_hot(&ctl, "total", GB_STATS_HOT_N, 4, &syms);
     }
@@ -237,7 +237,7 @@ int main(int argc, char **argv)
     setlocale(LC_ALL, "");
     signal(SIGPIPE, SIG_IGN);   /* a closed socket is an error return, not death */
     opterr = 0;
-    while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hV", opts, NULL)) != -1) {
         switch (c) {
         case O_ONCE:
             o.once = 1;
@@ -263,6 +263,9 @@ int main(int argc, char **argv)
             printf("glasstop %s (stats ABI %d.%d)\n", PACKAGE_VERSION, GB_STATS_ABI_MAJOR,
                    GB_STATS_ABI_MINOR);
             return 0;
+        case ':':
+            fprintf(stderr, "glasstop: option '%s' needs a value\n", argv[optind - 1]);
+            return 2;
         default:
             if (optopt && optopt < 256)
                 fprintf(stderr, "glasstop: unknown option '-%c' (try glasstop --help)\n",
@@ -293,7 +296,13 @@ int main(int argc, char **argv)
         }
     }
     uint64_t ino = gt_region_ino(name);
-    if (gb_reader_open(&r, name, err, sizeof(err)) < 0) {
+    /* an engine that is still creating its region gets two seconds */
+    for (int tries = 0; (rc = gb_reader_open(&r, name, err, sizeof(err))) == -EAGAIN
+                        && tries < 20; tries++) {
+        sleep_s(0.1);
+        ino = gt_region_ino(name);
+    }
+    if (rc < 0) {
         fprintf(stderr, "glasstop: %s\n", err);
         return 1;
     }

@@ -44,8 +44,15 @@ static int execute(struct gt_ctl *ctl, const char *cmd, struct json_object *args
         return -ENOTCONN;
     rc = qmp_client_execute(ctl->c, cmd, args, ret, ctl->timeout_ms, ctl->err,
                             sizeof(ctl->err));
-    if (rc < 0 && rc != -EREMOTEIO)
+    if (rc < 0 && rc != -EREMOTEIO) {
         gt_ctl_close(ctl);
+        return rc;
+    }
+    /* the stats region shows the state: drop the queued events (STOP,
+     * RESUME, ...) rather than let them pile up */
+    struct json_object *ev;
+    while (qmp_client_next_event(ctl->c, &ev) == 1)
+        json_object_put(ev);
     return rc;
 }
 

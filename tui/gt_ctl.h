@@ -16,7 +16,6 @@ struct gt_ctl {
     struct qmp_client *c;       /* NULL: not connected */
     char name[GB_STATS_NAME_MAX];
     char err[256];              /* why not connected / last failure */
-    uint64_t next_try_ns;       /* reconnect no more often than this */
     uint64_t next_query_ns;     /* query-hot-blocks no more often than this */
     unsigned timeout_ms;
 };
@@ -32,7 +31,7 @@ int gt_ctl_command(struct gt_ctl *ctl, const char *cmd, char *msg, size_t len);
 int gt_ctl_fetch_hot(struct gt_ctl *ctl, const char *window, unsigned count, unsigned disas,
                      struct gt_symcache *c);
 /* Refresh the cache when a block of the lists in *s is missing from it,
- * at most once per `min_gap_ns`; reconnects at most as often. */
+ * at most once per `min_gap_ns` (a lost connection is retried then). */
 void gt_ctl_refresh(struct gt_ctl *ctl, const struct gt_snap *s, struct gt_symcache *c,
                     uint64_t now_ns, uint64_t min_gap_ns);
 /* Store a query-hot-blocks return value {"blocks": [...]} in *c; the

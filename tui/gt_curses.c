@@ -46,7 +46,8 @@ struct ui {
     int sel;                    /* selected hot block, by rank in the shown order */
     enum ui_mode mode;
     int confirm;                /* 'r' or 'k' */
-    int disas_item, disas_scroll;
+    struct gb_stats_hot_block disas_blk;   /* a copy: the lists re-rank every sample */
+    int disas_valid, disas_scroll;
     char msg[256];
     uint64_t msg_until;
     int color;
@@ -134,64 +135,16 @@ static void message(struct ui *u, const char *fmt, ...)
 
 /* The lines panel p needs, and the least it is given before the focused
  * panel takes the rest. */
-static void panel_need(struct ui *u, enum gt_panel p, int *need, int *min)
-{
-    static const int mins[GT_P_COUNT] = { 0, 3, 3, 2, 2, 2, 2 };
-
-    panel_collect(u, p);
-    *need = (int)u->buf.n;
-    *min = *need < mins[p] ? *need : mins[p];
-}
-
-/* Give panel p up to `want` more lines, within its need and the room. */
-static void grow(int rows[GT_P_COUNT], const int need[GT_P_COUNT], enum gt_panel p, int want,
-                 int avail, int *used)
-{
-    int add = need[p] - rows[p];
-
-    if (add > want)
-        add = want;
-    if (add > avail - *used)
-        add = avail - *used;
-    if (add > 0) {
-        rows[p] += add;
-        *used += add;
-    }
-}
-
+/* Lines for each panel below the header, from what each needs. */
 static void layout(struct ui *u, int avail, int rows[GT_P_COUNT])
 {
-    int need[GT_P_COUNT], min[GT_P_COUNT], used = 0;
-    /* who gets spare lines after the focused panel */
-    static const enum gt_panel order[] = { GT_P_HOT, GT_P_TLB, GT_P_VCPU, GT_P_DEV,
-                                           GT_P_NUMA, GT_P_EVENTS };
+    int need[GT_P_COUNT] = { 0 };
 
     for (int p = GT_P_VCPU; p < GT_P_COUNT; p++) {
-        panel_need(u, p, &need[p], &min[p]);
-        rows[p] = min[p];
-        used += min[p];
+        panel_collect(u, p);
+        need[p] = (int)u->buf.n;
     }
-    /* too small a screen: shrink the least important first, never the focus */
-    for (int k = (int)(sizeof(order) / sizeof(order[0])) - 1; used > avail && k >= 0; k--) {
-        enum gt_panel p = order[k];
-        if (p == u->focus)
-            continue;
-        int cut = rows[p] < used - avail ? rows[p] : used - avail;
-        rows[p] -= cut;
-        used -= cut;
-    }
-    if (used > avail) {
-        rows[u->focus] -= used - avail;
-        used = avail;
-    }
-    /* the focused panel first, up to 3/5 of the room; then the others in
-     * order; then whatever is left to the focused panel again */
-    int cap = avail * 3 / 5;
-    grow(rows, need, u->focus, cap > rows[u->focus] ? cap - rows[u->focus] : 0, avail, &used);
-    for (unsigned k = 0; k < sizeof(order) / sizeof(order[0]); k++)
-        if (order[k] != u->focus)
-            grow(rows, need, order[k], need[order[k]], avail, &used);
-    grow(rows, need, u->focus, need[u->focus], avail, &used);
+    gt_layout(need, u->focus, avail, rows);
 }
 
 /* ---- drawing --------------------------------------------------------------- */
@@ -268,11 +221,10 @@ static int draw_panel(struct ui *u, int y, enum gt_panel p, int rows)
 
 static const char *key_hint(const struct ui *u)
 {
+    /* the whole hint fits 80 columns */
     if (u->m.fate == GT_VM_EXITED)
-        return "the VM has exited   Tab/arrows focus  s sort  w window  Enter disassembly  "
-               "h help  q quit";
-    return "p pause/resume  r reset  k stop  Tab/arrows focus  s sort  w window  "
-           "Enter disassembly  h help  q quit";
+        return "VM exited  Tab focus  s sort  w window  Enter disasm  h help  q quit";
+    return "p pause/resume  r reset  k stop  Tab focus  s sort  Enter disasm  h help  q quit";
 }
 
 static void draw_status(struct ui *u)
@@ -341,11 +293,7 @@ static void draw_help(struct ui *u)
 
 static const struct gb_stats_hot_block *disas_block(const struct ui *u)
 {
-    const struct gb_stats_hot_list *l = &u->m.cur->hot[u->v.hot_window ? 1 : 0];
-
-    if (u->disas_item < 0 || (unsigned)u->disas_item >= l->count)
-        return NULL;
-    return &l->b[u->disas_item];
+    return u->disas_valid ? &u->disas_blk : NULL;
 }
 
 static void draw_disas(struct ui *u)
@@ -357,7 +305,7 @@ static void draw_disas(struct ui *u)
 
     erase();
     if (!b) {
-        put_row(0, 1, A_BOLD, "that block is no longer in the list (any key returns)");
+        put_row(0, 1, A_BOLD, "no hot block is selected (any key returns)");
         return;
     }
     snprintf(t, sizeof(t), "block at 0x%016llx (phys 0x%llx)%s%s",
@@ -429,7 +377,12 @@ static int selected_item(struct ui *u)
 
 static void open_disas(struct ui *u)
 {
-    u->disas_item = selected_item(u);
+    const struct gb_stats_hot_list *l = &u->m.cur->hot[u->v.hot_window ? 1 : 0];
+    int item = selected_item(u);
+
+    u->disas_valid = item >= 0;
+    if (item >= 0)
+        u->disas_blk = l->b[item];
     u->disas_scroll = 0;
     u->mode = MODE_DISAS;
     const struct gb_stats_hot_block *b = disas_block(u);

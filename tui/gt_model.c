@@ -153,6 +153,12 @@ void gt_rates_compute(const struct gt_snap *a, const struct gt_snap *b, struct g
         tlb_add(&tb, vb);
         tlb_rates(&ca, &cb, dt, &r->tlb);
         instret += vb->instret;
+        uint64_t pall = 0;
+        for (unsigned p = 0; p < 4; p++)
+            pall += delta(va->insns_by_priv[p], vb->insns_by_priv[p]);
+        for (unsigned p = 0; p < 4; p++)
+            r->priv_share[p] = pall ? (double)delta(va->insns_by_priv[p], vb->insns_by_priv[p])
+                                          / (double)pall : -1.0;
         if (dt > 0) {
             r->mips = per_s(va->instret, vb->instret, dt) / 1e6;
             r->exc_s = per_s(sum16(va->exceptions), sum16(vb->exceptions), dt);
@@ -160,6 +166,7 @@ void gt_rates_compute(const struct gt_snap *a, const struct gt_snap *b, struct g
             r->idle = (double)delta(va->wfi_ns, vb->wfi_ns) / (dt * 1e9);
             if (r->idle > 1)
                 r->idle = 1;
+            o->jit_compiled_s += per_s(va->jit_compiled, vb->jit_compiled, dt);
         }
         o->mips += r->mips;
         o->exc_s += r->exc_s;

@@ -49,6 +49,7 @@ struct gt_tlb_rates {
 
 struct gt_vcpu_rates {
     double mips;
+    double priv_share[4];               /* of the interval's insns, by privilege; -1: none */
     double exc_s, irq_s;
     double idle;                        /* share of the interval in WFI */
     struct gt_tlb_rates tlb;
@@ -62,6 +63,7 @@ struct gt_rates {
     double dt_s;                        /* between the two samples; 0: no rates */
     double mips, mips_avg;              /* all harts: now, since start */
     double exc_s, irq_s;
+    double jit_compiled_s;              /* blocks compiled per second, all harts */
     struct gt_vcpu_rates vcpu[GB_STATS_MAX_VCPUS];
     struct gt_tlb_rates tlb;            /* all harts */
     struct gt_dev_rates dev[GB_STATS_MAX_DEVICES];
@@ -135,9 +137,11 @@ const struct gt_sym *gt_sym_find(const struct gt_symcache *c, uint32_t hart, uin
 void gt_sym_free(struct gt_symcache *c);
 
 /* ---- the model ------------------------------------------------------ */
+/* A sampler silent for this long is reported (it samples at >= 5 Hz). */
+#define GT_STALL_NS 3000000000ull
 #define GT_EV_TAIL 64
 
-enum gt_vm_fate { GT_VM_LIVE = 0, GT_VM_EXITED, GT_VM_STALLED };
+enum gt_vm_fate { GT_VM_LIVE = 0, GT_VM_EXITED };
 
 struct gt_model {
     struct gt_snap *prev, *cur;         /* cur: the newest; prev: the rate base */

@@ -45,6 +45,13 @@ void gt_panel_lines(enum gt_panel p, const struct gt_model *m, const struct gt_v
  * once the engine is gone. */
 const char *gt_state_word(const struct gt_model *m);
 
+/* Lines for each panel below the header (rows[GT_P_HEADER] is 0) when
+ * `avail` lines are free and panel p has need[p] lines: every panel gets a
+ * few, the focused one up to 3/5 of the room, the others in a fixed order
+ * (hot blocks, TLB, vCPUs, devices, NUMA, events), the rest to the focus.
+ * On a screen too small the least important shrink first. */
+void gt_layout(const int need[GT_P_COUNT], enum gt_panel focus, int avail, int rows[GT_P_COUNT]);
+
 /* The --once snapshot: every panel, titled, to f. */
 void gt_text_snapshot(FILE *f, const struct gt_model *m, const struct gt_view *v);
 

@@ -134,6 +134,9 @@ static void panel_header(const struct gt_model *m, const struct gt_view *v, stru
           s->abi_minor, s->sample_hz);
     if (m->fate == GT_VM_EXITED)
         emitf(l, GT_A_BAD, "%s: final state and last numbers shown", m->fate_text);
+    else if (s->heartbeat_ns && s->taken_ns > s->heartbeat_ns + GT_STALL_NS)
+        emitf(l, GT_A_WARN, "no new sample for %.0f s: the engine is stuck or stopped "
+              "(SIGSTOP?)", (double)(s->taken_ns - s->heartbeat_ns) / 1e9);
     if (s->status.reason[0])
         emitf(l, GT_A_BAD, "reason: %s", s->status.reason);
 }
@@ -145,7 +148,10 @@ static void panel_vcpu(const struct gt_model *m, const struct gt_view *v, struct
     const struct gt_snap *s = m->cur;
     (void)v;
 
-    emitf(l, GT_A_HEAD, "hart mode     MIPS    exc/s    irq/s  idle   I-TLB   D-TLB  pc");
+    struct gb_stats_vcpu jit = { 0 };
+
+    emitf(l, GT_A_HEAD, "hart mode     MIPS    exc/s    irq/s  idle   I-TLB   D-TLB  "
+          "pc                   U/S/M insns");
     for (unsigned i = 0; i < s->nvcpus; i++) {
         const struct gb_stats_vcpu *c = &s->vcpu[i];
         const struct gt_vcpu_rates *r = &m->rates.vcpu[i];
@@ -160,10 +166,26 @@ static void panel_vcpu(const struct gt_model *m, const struct gt_view *v, struct
         add(l, "%4u %4s %8.2f %8s %8s %4.0f%% %7s %7s  0x%016llx", c->index,
             gt_priv_name(c->priv), r->mips, e, q, r->idle * 100, ih, dh,
             (unsigned long long)c->pc);
+        /* share of the interval's instructions per mode (a time proxy) */
+        if (r->priv_share[0] >= 0)
+            add(l, "  %3.0f/%3.0f/%3.0f%%", r->priv_share[0] * 100, r->priv_share[1] * 100,
+                r->priv_share[3] * 100);
         emit(l, GT_A_NORMAL, -1);
+        jit.jit_compiled += c->jit_compiled;
+        jit.jit_queue_len += c->jit_queue_len;
+        jit.jit_code_bytes += c->jit_code_bytes;
+        jit.jit_compile_ns += c->jit_compile_ns;
     }
     if (s->nvcpus == 0)
         emitf(l, GT_A_DIM, "no vCPUs published");
+    if (jit.jit_compiled || jit.jit_queue_len) {
+        char cb[16], rate[16];
+        gt_fmt_bytes(cb, sizeof(cb), (double)jit.jit_code_bytes);
+        si(rate, sizeof(rate), m->rates.jit_compiled_s);
+        emitf(l, GT_A_DIM, "JIT: %llu blocks compiled (%s/s), %llu queued, %s of code, "
+              "%.1f ms compiling", (unsigned long long)jit.jit_compiled, rate,
+              (unsigned long long)jit.jit_queue_len, cb, (double)jit.jit_compile_ns / 1e6);
+    }
 }
 
 /* ---- hot blocks --------------------------------------------------------- */
@@ -417,6 +439,64 @@ void gt_panel_lines(enum gt_panel p, const struct gt_model *m, const struct gt_v
 
     if ((unsigned)p < GT_P_COUNT && m->nsnaps > 0)
         panels[p](m, v, &l);
+}
+
+/* ---- layout ------------------------------------------------------------------------ */
+
+/* Give panel p up to `want` more lines, within its need and the room. */
+static void grow(int rows[GT_P_COUNT], const int need[GT_P_COUNT], enum gt_panel p, int want,
+                 int avail, int *used)
+{
+    int add = need[p] - rows[p];
+
+    if (add > want)
+        add = want;
+    if (add > avail - *used)
+        add = avail - *used;
+    if (add > 0) {
+        rows[p] += add;
+        *used += add;
+    }
+}
+
+void gt_layout(const int need[GT_P_COUNT], enum gt_panel focus, int avail, int rows[GT_P_COUNT])
+{
+    /* the least each panel gets before the focused one takes more */
+    static const int mins[GT_P_COUNT] = { 0, 3, 3, 2, 2, 2, 2 };
+    /* who gets spare lines after the focused panel; shrunk in reverse */
+    static const enum gt_panel order[] = { GT_P_HOT, GT_P_TLB, GT_P_VCPU, GT_P_DEV,
+                                           GT_P_NUMA, GT_P_EVENTS };
+    const int norder = (int)(sizeof(order) / sizeof(order[0]));
+    int used = 0;
+
+    if (avail < 0)
+        avail = 0;
+    rows[GT_P_HEADER] = 0;
+    for (int p = GT_P_VCPU; p < GT_P_COUNT; p++) {
+        rows[p] = need[p] < mins[p] ? need[p] : mins[p];
+        used += rows[p];
+    }
+    /* too small a screen: shrink the least important first, the focus last */
+    for (int k = norder - 1; used > avail && k >= 0; k--) {
+        enum gt_panel p = order[k];
+        if (p == focus)
+            continue;
+        int cut = rows[p] < used - avail ? rows[p] : used - avail;
+        rows[p] -= cut;
+        used -= cut;
+    }
+    if (used > avail) {
+        rows[focus] -= used - avail;
+        used = avail;
+    }
+    /* the focused panel first, up to 3/5 of the room; then the others in
+     * order; then whatever is left to the focused panel again */
+    int cap = avail * 3 / 5;
+    grow(rows, need, focus, cap > rows[focus] ? cap - rows[focus] : 0, avail, &used);
+    for (int k = 0; k < norder; k++)
+        if (order[k] != focus)
+            grow(rows, need, order[k], need[order[k]], avail, &used);
+    grow(rows, need, focus, need[focus], avail, &used);
 }
 
 /* ---- the --once snapshot -------------------------------------------------------------- */

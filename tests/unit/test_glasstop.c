@@ -54,10 +54,12 @@ static void fill_vcpu(struct gb_stats_vcpu *v, unsigned i, uint64_t t_ns, uint64
     v->interrupts[7] = k * 11;
     v->wfi_ns = k * 1000 * (i + 1);
     v->itlb_lookups = k * 977;
-    v->itlb_misses = k * 7 + i;
+    /* misses grow faster than lookups: the rate over an interval differs
+     * from the rate since start */
+    v->itlb_misses = k * 7 + k * k / 1000 + i;
     v->itlb_hits = v->itlb_lookups - v->itlb_misses;
     v->dtlb_lookups = k * 499;
-    v->dtlb_misses = k * 13;
+    v->dtlb_misses = k * 13 + k * k / 500;
     v->dtlb_hits = v->dtlb_lookups - v->dtlb_misses;
     v->itlb_flushes = k;
     v->dtlb_flushes = 2 * k;
@@ -65,6 +67,12 @@ static void fill_vcpu(struct gb_stats_vcpu *v, unsigned i, uint64_t t_ns, uint64
     v->bc_lookups = k * 100;
     v->bc_hits = k * 99;
     v->bc_invalidations = k / 2;
+    v->insns_by_priv[0] = k * 100;
+    v->insns_by_priv[1] = k * 300 + k * k / 100;
+    v->insns_by_priv[3] = k * 50;
+    v->jit_compiled = k / 10;
+    v->jit_code_bytes = k * 64;
+    v->jit_queue_len = 3;
 }
 
 static void fill_snap(struct gt_snap *s, uint64_t t0, uint64_t dt, uint64_t k)
@@ -100,7 +108,7 @@ static void test_rates(void **state)
     gt_rates_compute(a, b, &r);
 
     double sec = (double)dt / 1e9;
-    double mips = 0, exc = 0, irq = 0;
+    double mips = 0, exc = 0, irq = 0, jit = 0;
     for (unsigned i = 0; i < 2; i++) {
         const struct gb_stats_vcpu *va = &a->vcpu[i], *vb = &b->vcpu[i];
         double s = (double)(vb->sample_mono_ns - va->sample_mono_ns) / 1e9;
@@ -115,6 +123,12 @@ static void test_rates(void **state)
         near(r.vcpu[i].tlb.itlb_hit, (double)(vb->itlb_hits - va->itlb_hits)
              / (double)(vb->itlb_lookups - va->itlb_lookups));
         near(r.vcpu[i].tlb.dtlb_miss_s, (double)(vb->dtlb_misses - va->dtlb_misses) / s);
+        uint64_t pd[4], pall = 0;
+        for (unsigned p = 0; p < 4; p++)
+            pall += pd[p] = vb->insns_by_priv[p] - va->insns_by_priv[p];
+        for (unsigned p = 0; p < 4; p++)
+            near(r.vcpu[i].priv_share[p], (double)pd[p] / (double)pall);
+        jit += (double)(vb->jit_compiled - va->jit_compiled) / s;
         mips += m;
         exc += e;
         irq += q;
@@ -122,6 +136,7 @@ static void test_rates(void **state)
     near(r.mips, mips);
     near(r.exc_s, exc);
     near(r.irq_s, irq);
+    near(r.jit_compiled_s, jit);
     near(r.dt_s, sec);
     /* all harts: lookups and hits added up before dividing */
     uint64_t il = 0, ih = 0, dl = 0, dh = 0, fl = 0, w = 0, ilt = 0, iht = 0;
@@ -139,6 +154,7 @@ static void test_rates(void **state)
     near(r.tlb.itlb_hit, (double)ih / (double)il);
     near(r.tlb.dtlb_hit, (double)dh / (double)dl);
     near(r.tlb.itlb_hit_total, (double)iht / (double)ilt);
+    assert_true(fabs(r.tlb.itlb_hit - r.tlb.itlb_hit_total) > 1e-6);
     near(r.tlb.flush_s, (double)fl / sec);
     near(r.tlb.walk_s, (double)w / sec);
     /* average MIPS: all instructions over the time since start */
@@ -236,6 +252,11 @@ static void test_bar(void **state)
     assert_string_equal(out, "#####.....");
     assert_int_equal(gt_bar(2.0, 4, 0, out, sizeof(out)), 4);
     assert_string_equal(out, "####");
+    /* ASCII rounds the partial cell: half or more fills it */
+    gt_bar(0.55, 10, 0, out, sizeof(out));
+    assert_string_equal(out, "######....");
+    gt_bar(0.52, 10, 0, out, sizeof(out));
+    assert_string_equal(out, "#####.....");
     gt_bar(NAN, 3, 0, out, sizeof(out));
     assert_string_equal(out, "...");
     /* UTF-8: full blocks, then the eighth that rounds the rest */
@@ -271,6 +292,67 @@ static void test_text_helpers(void **state)
     assert_string_equal(b, "01:02:03");
     gt_fmt_dur(b, sizeof(b), 86400ull * 2 * 1000000000ull);
     assert_string_equal(b, "2d 00:00:00");
+}
+
+/* ---- curses layout ---------------------------------------------------------- */
+
+static int layout_ok(const int need[GT_P_COUNT], const int rows[GT_P_COUNT], int avail)
+{
+    int sum = 0;
+
+    for (int p = GT_P_VCPU; p < GT_P_COUNT; p++) {
+        if (rows[p] < 0 || rows[p] > need[p])
+            return 0;
+        sum += rows[p];
+    }
+    return sum <= avail;
+}
+
+static void test_layout(void **state)
+{
+    /* needs like a one-hart guest's: 32 hot blocks, a few devices, events */
+    const int need[GT_P_COUNT] = { 0, 2, 33, 3, 3, 4, 5 };
+    int rows[GT_P_COUNT], total = 0;
+    (void)state;
+
+    for (int p = GT_P_VCPU; p < GT_P_COUNT; p++)
+        total += need[p];
+    /* 80x24: 24 rows - status - 3 header lines - 6 titles */
+    int avail = 24 - 1 - 3 - (GT_P_COUNT - 1);
+    gt_layout(need, GT_P_HOT, avail, rows);
+    assert_true(layout_ok(need, rows, avail));
+    assert_int_equal(rows[GT_P_TLB], 2 < need[GT_P_TLB] ? 2 : need[GT_P_TLB]);
+    assert_true(rows[GT_P_HOT] >= 3 && rows[GT_P_VCPU] == need[GT_P_VCPU]);
+    /* focus elsewhere: that panel grows, the room is all used, hot blocks
+     * keep some */
+    int unfocused = rows[GT_P_EVENTS], sum = 0;
+    gt_layout(need, GT_P_EVENTS, avail, rows);
+    assert_true(layout_ok(need, rows, avail));
+    assert_true(rows[GT_P_EVENTS] > unfocused);
+    for (int p = GT_P_VCPU; p < GT_P_COUNT; p++)
+        sum += rows[p];
+    assert_int_equal(sum, avail);
+    assert_true(rows[GT_P_HOT] >= 3);
+    /* 200x50: the focused panel takes at least 3/5, every other its need
+     * except the last in line */
+    avail = 50 - 1 - 3 - (GT_P_COUNT - 1);
+    gt_layout(need, GT_P_HOT, avail, rows);
+    assert_true(layout_ok(need, rows, avail));
+    assert_true(rows[GT_P_HOT] >= avail * 3 / 5);
+    for (int p = GT_P_VCPU; p < GT_P_EVENTS; p++)
+        if (p != GT_P_HOT)
+            assert_int_equal(rows[p], need[p]);
+    /* room for everything: everything */
+    gt_layout(need, GT_P_TLB, total + 10, rows);
+    for (int p = GT_P_VCPU; p < GT_P_COUNT; p++)
+        assert_int_equal(rows[p], need[p]);
+    /* a tiny screen: never more than there is, the focus shrinks last */
+    for (int a = -2; a < 6; a++) {
+        gt_layout(need, GT_P_DEV, a, rows);
+        assert_true(layout_ok(need, rows, a < 0 ? 0 : a));
+        if (a >= 2)
+            assert_true(rows[GT_P_DEV] >= 2);
+    }
 }
 
 /* ---- hot-block order and the symbol cache --------------------------------- */
@@ -422,6 +504,8 @@ static void collect_text(void *ctx, enum gt_attr a, int item, const char *text)
 }
 
 /* All of a panel's lines, or the whole text snapshot when p < 0. */
+/* noinline: inlined, gcc takes the memstream pointer for a dangling local */
+__attribute__((noinline))
 static char *render(const struct gt_model *m, const struct gt_view *v, int p)
 {
     char *text = NULL;
@@ -497,6 +581,27 @@ static void test_region_text(void **state)
     snprintf(rate, sizeof(rate), "%.2f%%", 100.0 * (double)hits / (double)look);
     snprintf(want, sizeof(want), "hit %7s now", rate);
     must_contain(text, want);
+    /* each vCPU row: its own rate over the interval */
+    for (unsigned i = 0; i < 2; i++) {
+        struct gb_stats_vcpu x, y;
+        char row[32];
+        fill_vcpu(&x, i, 0, 1000);
+        fill_vcpu(&y, i, 0, 1400);
+        snprintf(rate, sizeof(rate), "%.2f%%", 100.0 * (double)(y.itlb_hits - x.itlb_hits)
+                 / (double)(y.itlb_lookups - x.itlb_lookups));
+        snprintf(row, sizeof(row), "\n  %4u    S ", i);
+        char *line = strstr(text, row);
+        assert_non_null(line);
+        char *end = strchr(line + 1, '\n');
+        assert_non_null(end);
+        *end = '\0';
+        must_contain(line, rate);
+        *end = '\n';
+    }
+    /* JIT totals over both harts */
+    snprintf(want, sizeof(want), "JIT: %u blocks compiled", 2 * (1400 / 10));
+    must_contain(text, want);
+    must_contain(text, "6 queued");
     must_contain(text, "virtio-blk0");
     must_contain(text, "guest says 42");
     must_contain(text, "no placement report from this engine");
@@ -709,6 +814,34 @@ static void test_vm_disappears(void **state)
     shm_unlink(shm);
 }
 
+/* A sampler that stopped sampling (engine stuck or SIGSTOPped) is said. */
+static void test_stalled(void **state)
+{
+    const char *name = region_name("stall");
+    struct stats *s = make(name, 1);
+    struct gb_reader r;
+    struct gt_model m;
+    struct gt_view v = { 0 };
+    char err[256];
+    (void)state;
+
+    assert_int_equal(gb_reader_open(&r, name, err, sizeof(err)), 0);
+    assert_int_equal(gt_model_init(&m), 0);
+    publish(s, gt_now_ns() - GT_STALL_NS - 2000000000ull, 1);
+    gt_model_update(&m, &r, gt_now_ns());
+    char *text = render(&m, &v, GT_P_HEADER);
+    must_contain(text, "no new sample for");
+    free(text);
+    publish(s, gt_now_ns(), 2);
+    gt_model_update(&m, &r, gt_now_ns());
+    text = render(&m, &v, GT_P_HEADER);
+    assert_null(strstr(text, "no new sample"));
+    free(text);
+    gt_model_free(&m);
+    gb_reader_close(&r);
+    stats_destroy(s);
+}
+
 /* Events: the tail keeps the newest GT_EV_TAIL in order. */
 static void test_event_tail(void **state)
 {
@@ -745,12 +878,14 @@ int main(void)
         cmocka_unit_test(test_spark),
         cmocka_unit_test(test_bar),
         cmocka_unit_test(test_text_helpers),
+        cmocka_unit_test(test_layout),
         cmocka_unit_test(test_hot_order),
         cmocka_unit_test(test_symcache),
         cmocka_unit_test(test_region_text),
         cmocka_unit_test(test_unknown_abi),
         cmocka_unit_test(test_numa_panel),
         cmocka_unit_test(test_vm_disappears),
+        cmocka_unit_test(test_stalled),
         cmocka_unit_test(test_event_tail),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
