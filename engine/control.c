@@ -557,6 +557,7 @@ static int start(struct control **out, const struct control_config *cfg, int wit
     sscanf(PACKAGE_VERSION, "%u.%u.%u", &qc.version[0], &qc.version[1], &qc.version[2]);
     qc.ctx = c;
     qc.socket_path = with_socket ? (cfg->socket_path ? cfg->socket_path : path) : NULL;
+    qc.private_dir = !cfg->socket_path;     /* the default directory is glassbox's own */
     r = qmp_server_create(&c->srv, &qc, err, errlen);
     if (r < 0) {
         free(c);

@@ -138,7 +138,7 @@ static int cmd_ctl(int argc, char **argv)
     unsigned timeout_ms = CTL_TIMEOUT_MS;
     int i = 1, r;
 
-    for (; i < argc && argv[i][0] == '-' && !target; i++) {
+    while (i < argc && argv[i][0] == '-') {
         if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
             fputs(use + strlen("glassbox: "), stdout);
             return 0;
@@ -168,7 +168,7 @@ static int cmd_ctl(int argc, char **argv)
                      argv[i + 1]);
             target = path;
         }
-        i++;
+        i += 2;
     }
     if (!target && i < argc) {
         target = argv[i++];

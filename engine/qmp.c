@@ -481,10 +481,11 @@ int qmp_conn_feed(struct qmp_conn *c, const void *buf, size_t len)
                 parse_failed(c, "JSON parse error, %s", "message larger than 65536 bytes");
         } else {
             /* recovery starts at the offending byte: it may be the newline,
-             * or the '{' of the next command after a truncated one */
+             * or the '{' of the next command after a truncated one (but not
+             * one more level of a nesting that was too deep) */
             p += used, len -= used;
             parse_failed(c, "JSON parse error, %s", json_tokener_error_desc(jerr));
-            if (len > 0 && *p == '{')
+            if (len > 0 && *p == '{' && jerr != json_tokener_error_depth)
                 c->recovering = 0;
         }
         pthread_mutex_lock(&c->srv->lock);
@@ -711,9 +712,10 @@ static void *io_thread(void *arg)
 
 /* ---- socket setup ---------------------------------------------------------- */
 
-/* The socket's directory: created 0700, or an existing one that is ours
- * and closed to others. */
-static int prepare_dir(const char *path, char *err, size_t errlen)
+/* The socket's directory: created 0700 when missing. With private_dir, an
+ * existing one must be a real directory of ours and is closed to others;
+ * otherwise (a path the user chose, say in /tmp) it is left alone. */
+static int prepare_dir(const char *path, int private_dir, char *err, size_t errlen)
 {
     char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
     struct stat st;
@@ -724,12 +726,16 @@ static int prepare_dir(const char *path, char *err, size_t errlen)
     if (!slash || slash == dir)
         return 0;
     *slash = 0;
-    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+    if (mkdir(dir, 0700) == 0)
+        return 0;
+    if (errno != EEXIST) {
         int e = errno;
         snprintf(err, errlen, "cannot create the control socket directory %s: %s", dir,
                  strerror(e));
         return -e;
     }
+    if (!private_dir)
+        return 0;
     if (lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
         snprintf(err, errlen, "control socket directory %s is not a directory", dir);
         return -ENOTDIR;
@@ -791,7 +797,10 @@ static int open_socket(struct qmp_server *s, char *err, size_t errlen)
         return -ENAMETOOLONG;
     }
     memcpy(sa.sun_path, s->path, strlen(s->path) + 1);
-    if ((r = prepare_dir(s->path, err, errlen)) < 0 || (r = claim_path(&sa, err, errlen)) < 0)
+    r = prepare_dir(s->path, s->cfg.private_dir, err, errlen);
+    if (r == 0)
+        r = claim_path(&sa, err, errlen);
+    if (r < 0)
         return r;
     s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (s->listen_fd < 0)

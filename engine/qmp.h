@@ -53,11 +53,12 @@ struct qmp_server_config {
     unsigned version[3];        /* greeting and query-version: major, minor, micro */
     const char *package;        /* "glassbox 0.1.0" */
     unsigned max_clients;       /* 0: QMP_MAX_CLIENTS */
+    int private_dir;            /* an existing socket directory must be ours; made 0700 */
 };
 
 /* Built in: qmp_capabilities, query-commands, query-version. The table is
  * borrowed and must outlive the server. With a socket path: creates its
- * directory (0700) if missing, reclaims a stale socket file, refuses
+ * directory (0700) if missing (see private_dir), reclaims a stale socket file, refuses
  * (-EADDRINUSE) one a live server answers on, listens (mode 0600) and
  * starts the I/O thread. */
 int qmp_server_create(struct qmp_server **out, const struct qmp_server_config *cfg, char *err,
@@ -79,7 +80,9 @@ struct qmp_conn *qmp_conn_new(struct qmp_server *s);
 /* Parse bytes, run complete commands, queue replies. 0, or -EMSGSIZE when
  * the queued output passed QMP_MAX_OUTPUT (a socket client is dropped). */
 int qmp_conn_feed(struct qmp_conn *c, const void *buf, size_t len);
-/* Queued output (NUL-terminated); take it and empty the queue. */
+/* Queued output (NUL-terminated); take it, then empty the queue. Only
+ * while no other thread emits events (the fuzzer and tests run commands
+ * and events on one thread). */
 const char *qmp_conn_output(struct qmp_conn *c, size_t *len);
 void qmp_conn_drain(struct qmp_conn *c);
 void qmp_conn_free(struct qmp_conn *c);

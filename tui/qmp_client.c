@@ -161,17 +161,36 @@ static int send_all(struct qmp_client *c, const char *s, size_t len, uint64_t de
     return 0;
 }
 
-/* Wait for a reply that the predicate accepts; others are dropped. */
+/* "Class: desc" of an error reply. */
+static void error_text(struct json_object *e, char *err, size_t errlen)
+{
+    struct json_object *cls = NULL, *desc = NULL;
+
+    json_object_object_get_ex(e, "class", &cls);
+    json_object_object_get_ex(e, "desc", &desc);
+    snprintf(err, errlen, "%s: %s", cls ? json_object_get_string(cls) : "GenericError",
+             desc ? json_object_get_string(desc) : "(no description)");
+}
+
+/* Wait for a reply that the predicate accepts; others are dropped, except
+ * an error without an id: the server refused us as a whole (too many
+ * clients) or could not parse what we sent. */
 static int wait_reply(struct qmp_client *c, int (*want)(struct json_object *, int64_t),
                       int64_t id, struct json_object **out, uint64_t deadline, char *err,
                       size_t errlen)
 {
     for (;;) {
-        struct json_object *o;
+        struct json_object *o, *e;
         while ((o = q_pop(&c->replies))) {
             if (want(o, id)) {
                 *out = o;
                 return 0;
+            }
+            if (json_object_object_get_ex(o, "error", &e) &&
+                !json_object_object_get_ex(o, "id", NULL)) {
+                error_text(e, err, errlen);
+                json_object_put(o);
+                return -EREMOTEIO;
             }
             json_object_put(o);
         }
@@ -227,11 +246,7 @@ int qmp_client_execute(struct qmp_client *c, const char *cmd, struct json_object
         *ret = json_object_get(v);
         r = 0;
     } else if (json_object_object_get_ex(reply, "error", &e)) {
-        struct json_object *cls = NULL, *desc = NULL;
-        json_object_object_get_ex(e, "class", &cls);
-        json_object_object_get_ex(e, "desc", &desc);
-        snprintf(err, errlen, "%s: %s", cls ? json_object_get_string(cls) : "GenericError",
-                 desc ? json_object_get_string(desc) : "(no description)");
+        error_text(e, err, errlen);
         r = -EREMOTEIO;
     } else {
         snprintf(err, errlen, "%s: a reply without 'return' or 'error'", c->path);

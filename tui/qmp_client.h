@@ -12,7 +12,8 @@ struct qmp_client;
 /* vm_name_or_path: a VM name (socket at gb_control_path()) or, when it
  * contains a '/', a socket path. Connects, reads the greeting and runs
  * qmp_capabilities. -ENOENT: no such VM; -ECONNREFUSED: a stale socket;
- * -ETIMEDOUT; -EPROTO: not a QMP server. */
+ * -ETIMEDOUT; -EPROTO: not a QMP server; -EREMOTEIO: the server refused
+ * us ("GenericError: too many QMP clients"). */
 int qmp_client_open(struct qmp_client **out, const char *vm_name_or_path, unsigned timeout_ms,
                     char *err, size_t errlen);
 /* 0 and *ret (the caller json_object_put()s it) = the "return" value;

@@ -930,14 +930,19 @@ static void test_hostile_sizes(void **state)
     struct rc c;
 
     open_negotiated(&c, f);
-    /* 10000 levels of nesting */
-    memset(buf, '[', 10000);
-    rc_send_len(&c, buf, 10000);
-    rc_send(&c, "\n{\"execute\": \"query-name\", \"id\": 1}\n");
-    expect_error(rc_reply(&c), "GenericError", "JSON parse error");
-    r = rc_reply(&c);
-    assert_int_equal(iget(r, "id"), 1);
-    json_object_put(expect_return(r));
+    /* 10000 levels of nesting, of arrays and of objects: one error each */
+    for (int k = 0; k < 2; k++) {
+        memset(buf, k ? '[' : '{', 10000);
+        if (!k)
+            for (int i = 1; i < 10000; i += 6)
+                memcpy(buf + i, "\"a\": {", 6);
+        rc_send_len(&c, buf, 10000);
+        rc_send(&c, "\n{\"execute\": \"query-name\", \"id\": 1}\n");
+        expect_error(rc_reply(&c), "GenericError", "JSON parse error");
+        r = rc_reply(&c);
+        assert_int_equal(iget(r, "id"), 1);
+        json_object_put(expect_return(r));
+    }
     /* a 1 MiB string, sent in pieces */
     memcpy(buf, "{\"execute\": \"", 13);
     memset(buf + 13, 'a', big - 13);
@@ -1003,6 +1008,14 @@ static void test_many_clients(void **state)
     expect_error(rc_reply(&c[QMP_MAX_CLIENTS]), "GenericError", "too many QMP clients");
     assert_int_equal(rc_fill(&c[QMP_MAX_CLIENTS], TIMEOUT_MS), -ECONNRESET);
     rc_close(&c[QMP_MAX_CLIENTS]);
+    {
+        struct qmp_client *qc = NULL;
+        char err[256];
+        assert_int_equal(qmp_client_open(&qc, f->path, TIMEOUT_MS, err, sizeof(err)),
+                         -EREMOTEIO);
+        assert_string_equal(err, "GenericError: too many QMP clients");
+        assert_null(qc);
+    }
     /* one leaves, a new one fits */
     rc_close(&c[0]);
     for (int t = 0; t < 500 && qmp_server_clients(control_server(f->ctl)) >= QMP_MAX_CLIENTS;
@@ -1238,6 +1251,18 @@ static void test_socket_ownership(void **state)
     cc.stats = f->stats;
     assert_int_equal(gb_control_path(want, sizeof(want), f->name), 0);
     assert_true(!strncmp(want, xdg, strlen(xdg)));
+    /* glassbox's own directory: one of another user is refused, an open
+     * one of ours is closed (0700) */
+    snprintf(err, sizeof(err), "%s/glassbox", xdg);
+    assert_int_equal(mkdir(err, 0755), 0);
+    assert_int_equal(chmod(err, 0755), 0);
+    if (getuid() == 0) {
+        char msg[256];
+        assert_int_equal(chown(err, 65534, 65534), 0);
+        assert_int_equal(control_start(&second, &cc, msg, sizeof(msg)), -EPERM);
+        assert_non_null(strstr(msg, "belongs to uid 65534"));
+        assert_int_equal(chown(err, 0, 0), 0);
+    }
     if (control_start(&second, &cc, err, sizeof(err)) != 0)
         fail_msg("control_start: %s", err);
     atomic_store(&f->ctl, second);
@@ -1287,6 +1312,27 @@ static void test_socket_ownership(void **state)
     assert_int_equal(r, 0);
     qmp_client_close(qc);
     control_stop(atomic_exchange(&f->ctl, NULL));
+
+    /* a directory the user chose is used as it is */
+    {
+        char open_dir[256], sock[300];
+        struct control *chosen = NULL;
+        snprintf(open_dir, sizeof(open_dir), "%s/open", f->dir);
+        snprintf(sock, sizeof(sock), "%s/chosen.sock", open_dir);
+        assert_int_equal(mkdir(open_dir, 0755), 0);
+        assert_int_equal(chmod(open_dir, 0755), 0);
+        cc.socket_path = sock;
+        if (control_start(&chosen, &cc, err, sizeof(err)) != 0)
+            fail_msg("control_start at %s: %s", sock, err);
+        assert_int_equal(stat(open_dir, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0755);
+        assert_int_equal(stat(sock, &st), 0);
+        assert_int_equal(st.st_mode & 0777, 0600);
+        control_stop(chosen);
+        assert_int_equal(stat(sock, &st), -1);  /* removed on the way out */
+        rmdir(open_dir);
+        cc.socket_path = NULL;
+    }
 
     /* a regular file is not ours to remove */
     FILE *fp = fopen(want, "w");
