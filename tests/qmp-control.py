@@ -208,6 +208,28 @@ def main():
         check("guest starts over", wait_for(
             lambda: open(out, errors="replace").read().count("spin: running") > before, 10))
 
+        # reset while paused: in place, stays paused, runs from the start on cont
+        before = open(out, errors="replace").read().count("spin: running")
+        q.cmd("stop")
+        q.wait_event("STOP")
+        r = q.cmd("system_reset")
+        check("system_reset while paused", r.get("return") == {}, r)
+        check("RESET event while paused", q.wait_event("RESET") is not None)
+        check("still paused after the reset",
+              q.cmd("query-status").get("return", {}).get("status") == "paused")
+        time.sleep(0.5)
+        check("nothing runs while paused",
+              open(out, errors="replace").read().count("spin: running") == before)
+        q.cmd("cont")
+        check("after cont the guest starts over", wait_for(
+            lambda: open(out, errors="replace").read().count("spin: running") > before, 10))
+
+        r = q.cmd("system_powerdown")
+        check("system_powerdown", r.get("return") == {}, r)
+        check("POWERDOWN event", q.wait_event("POWERDOWN") is not None)
+        check("still running (virt has no power button)",
+              q.cmd("query-status").get("return", {}).get("status") == "running")
+
         r = q.cmd("quit")
         check("quit", r.get("return") == {}, r)
         ev = q.wait_event("SHUTDOWN")
