@@ -1,6 +1,8 @@
+#define _GNU_SOURCE     /* sched_getaffinity, cpu_set_t */
 #include <errno.h>
 #include <pthread.h>
 #include <inttypes.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -240,7 +242,7 @@ static int create_harts(struct machine *m, char *err, size_t errlen)
             }
         }
     }
-    return create_jit(m, err, errlen);
+    return 0;
 }
 
 static int create_devices(struct machine *m, char *err, size_t errlen)
@@ -341,7 +343,7 @@ static void walk_one(void *arg, const struct rv_block *b)
 {
     struct walk_ctx *w = arg;
     struct stats_block_sample s = {
-        .vpc = b->vpc, .ppc = b->paddr, .execs = b->exec_count, .ninsns = b->n,
+        .vpc = b->vpc, .ppc = b->paddr, .execs = rv_block_execs(b), .ninsns = b->n,
         .guest_bytes = b->bytes, .tier = b->jit_code ? 1 : 0,
         .code_bytes = b->jit_code_bytes, .compile_ns = (uint64_t)b->jit_compile_us * 1000,
     };
@@ -415,6 +417,39 @@ static int create_observability(struct machine *m, char *err, size_t errlen)
     return stats_start(m->stats, err, errlen);
 }
 
+/* Everything that starts I/O-side threads: device input readers, the
+ * libslirp thread, the stats sampler, the QMP socket. */
+static int create_io(struct machine *m, char *err, size_t errlen)
+{
+    int r = create_devices(m, err, errlen);
+
+    if (r == 0)
+        r = create_observability(m, err, errlen);
+    if (r == 0 && !(m->cfg.qmp_socket && !strcmp(m->cfg.qmp_socket, "none")))
+        r = machine_control_start(m, err, errlen);
+    return r;
+}
+
+/* Run fn with the calling thread on cpus, so that the threads it starts
+ * inherit that placement (numa_plan: the I/O thread and JIT workers go
+ * to the memory's CPUs that no pinned vCPU uses); then restore. A refused
+ * binding is counted like a vCPU's. */
+static int placed(struct machine *m, bool pinned, const struct numa_set *cpus,
+                  int (*fn)(struct machine *, char *, size_t), char *err, size_t errlen)
+{
+    cpu_set_t old;
+    char msg[NUMA_MSG_LEN];
+    int saved = pinned && sched_getaffinity(0, sizeof(old), &old) == 0;
+    int r;
+
+    if (saved && numa_bind_thread(m->topo, 0, cpus, false, msg, sizeof(msg)) == NUMA_WARNED)
+        atomic_fetch_add(&m->bind_failures, 1);
+    r = fn(m, err, errlen);
+    if (saved)
+        sched_setaffinity(0, sizeof(old), &old);
+    return r;
+}
+
 int machine_init(struct machine *m, const struct run_config *cfg, char *err, size_t errlen)
 {
     int r;
@@ -454,11 +489,9 @@ int machine_init(struct machine *m, const struct run_config *cfg, char *err, siz
     /* harts before devices: devices get the harts' interrupt lines */
     r = create_harts(m, err, errlen);
     if (r == 0)
-        r = create_devices(m, err, errlen);
+        r = placed(m, m->plan->jit_pinned, &m->plan->jit_cpus, create_jit, err, errlen);
     if (r == 0)
-        r = create_observability(m, err, errlen);
-    if (r == 0 && !(m->cfg.qmp_socket && !strcmp(m->cfg.qmp_socket, "none")))
-        r = machine_control_start(m, err, errlen);
+        r = placed(m, m->plan->io_pinned, &m->plan->io_cpus, create_io, err, errlen);
     if (r < 0)
         return r;
     reset_harts(m);
@@ -479,6 +512,10 @@ static void *hart_thread(void *arg)
     struct rv_hart *h = arg;
     struct machine *m = h->env.opaque;
     char msg[sizeof(m->fail_msg)] = "";
+    char tname[16];
+
+    snprintf(tname, sizeof(tname), "gb-vcpu%u", (unsigned)h->mhartid);
+    pthread_setname_np(pthread_self(), tname);
 
     atomic_store(&m->hart_tid[h->mhartid], (int)syscall(SYS_gettid));
 

@@ -657,6 +657,8 @@ static void *io_thread(void *arg)
     struct pollfd *pfd = calloc(max + 2, sizeof(*pfd));
     struct qmp_conn **who = calloc(max + 2, sizeof(*who));
 
+    pthread_setname_np(pthread_self(), "gb-qmp");     /* for top -H and the tests */
+
     while (pfd && who && !atomic_load(&s->stopping)) {
         unsigned n = 0;
 

@@ -933,6 +933,8 @@ static void *sampler_main(void *arg)
 {
     struct stats *s = arg;
     uint64_t period = 1000000000ull / s->hz;
+
+    pthread_setname_np(pthread_self(), "gb-stats");
     uint64_t next = clock_ns(CLOCK_MONOTONIC);
 
     pthread_mutex_lock(&s->lock);

@@ -53,6 +53,45 @@ def cpu_list(s):
     return out
 
 
+def helper_threads(cpus):
+    """One vCPU pinned to the first CPU: the I/O-side threads (QMP, stats
+    sampler) and the JIT worker go to the memory node's other CPUs."""
+    nodes = [d for d in os.listdir("/sys/devices/system/node") if d.startswith("node")]
+    if len(nodes) != 1:
+        print("# helper-thread placement: checked on one-node hosts only")
+        return
+    with open("/sys/devices/system/node/%s/cpulist" % nodes[0]) as f:
+        node_cpus = cpu_list(f.read().strip())
+    want = node_cpus - {cpus[0]}
+    tmp = tempfile.mkdtemp()
+    sock = os.path.join(tmp, "vm.sock")
+    vm = subprocess.Popen([GLASSBOX, "run", "--bios", "none", "--kernel", ELF, "--qmp-socket", sock,
+                           "--name", "numa-io-%d" % os.getpid(),
+                           "--cpu-affinity", "vcpu0=%d" % cpus[0]],
+                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.05)
+        time.sleep(0.3)
+        by_name = {}
+        for t in os.listdir("/proc/%d/task" % vm.pid):
+            with open("/proc/%d/task/%s/comm" % (vm.pid, t)) as f:
+                by_name[f.read().strip()] = os.sched_getaffinity(int(t))
+        check("vCPU thread on CPU %d" % cpus[0], by_name.get("gb-vcpu0") == {cpus[0]}, by_name)
+        for name in ("gb-qmp", "gb-stats", "gb-jit"):
+            check("%s on the node's other CPUs %s" % (name, sorted(want)),
+                  by_name.get(name) == want, by_name)
+        ctl(sock, "quit")
+        vm.wait(10)
+    finally:
+        if vm.poll() is None:
+            vm.kill()
+            vm.wait()
+        subprocess.run(["rm", "-rf", tmp])
+
+
 def main():
     if not os.path.exists(ELF):
         print("SKIP: %s was not built (no riscv64 cross compiler)" % ELF)
@@ -147,6 +186,7 @@ def main():
             vm.kill()
             vm.wait()
         subprocess.run(["rm", "-rf", tmp])
+    helper_threads(cpus)
     failed = results.count(False)
     print("%d passed, %d failed" % (len(results) - failed, failed))
     return 1 if failed else 0
