@@ -1,6 +1,7 @@
 /* JIT manager: hotness hook, the bounded request queue, the compile worker
  * (one thread: libgccjit serializes compilation internally) and the
  * per-hart install step. See jit.h for the design. */
+#define _GNU_SOURCE     /* pthread_setname_np */
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -275,6 +276,7 @@ static void *worker(void *arg)
     struct jit_mgr *m = arg;
     struct jit_req *arr[JIT_BATCH_MAX];
 
+    pthread_setname_np(pthread_self(), "gb-jit");     /* top -H, placement test */
     pthread_mutex_lock(&m->lock);
     for (;;) {
         unsigned n = 0;
