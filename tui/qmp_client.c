@@ -234,9 +234,19 @@ int qmp_client_execute(struct qmp_client *c, const char *cmd, struct json_object
     json_object_object_add(req, "id", json_object_new_int64(id));
     const char *s = json_object_to_json_string_ext(req, JSON_C_TO_STRING_PLAIN |
                                                    JSON_C_TO_STRING_NOSLASHESCAPE);
-    r = send_all(c, s, strlen(s), deadline, err, errlen);
-    if (r == 0)
-        r = send_all(c, "\n", 1, deadline, err, errlen);
+    /* one write with its newline: after `quit` the engine may close before
+     * a separate "\n" arrives, and unread bytes at close turn the reply
+     * we are owed into ECONNRESET on an AF_UNIX socket */
+    char *line = malloc(strlen(s) + 2);
+    if (!line) {
+        json_object_put(req);
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
+    strcpy(line, s);
+    strcat(line, "\n");
+    r = send_all(c, line, strlen(line), deadline, err, errlen);
+    free(line);
     json_object_put(req);
     if (r == 0)
         r = wait_reply(c, is_reply_to, id, &reply, deadline, err, errlen);
