@@ -343,7 +343,7 @@ static void walk_one(void *arg, const struct rv_block *b)
 {
     struct walk_ctx *w = arg;
     struct stats_block_sample s = {
-        .vpc = b->vpc, .ppc = b->paddr, .execs = b->exec_count, .ninsns = b->n,
+        .vpc = b->vpc, .ppc = b->paddr, .execs = rv_block_execs(b), .ninsns = b->n,
         .guest_bytes = b->bytes, .tier = b->jit_code ? 1 : 0,
         .code_bytes = b->jit_code_bytes, .compile_ns = (uint64_t)b->jit_compile_us * 1000,
     };

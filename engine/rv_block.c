@@ -191,7 +191,6 @@ static struct rv_block *straddling_block(struct rv_hart *h, uint64_t pa)
     b->nmem = (uint16_t)rv_op_uses_dtlb(b->insns[0].op);
     b->valid = 1;
     b->cached = 0;
-    b->jit_mark = UINT64_MAX;       /* never compiled: decoded afresh each time */
     b->insns[1].op = RV_OP_END;
     b->insns[1].off = 4;
     b->bytes = 4;
@@ -226,8 +225,7 @@ struct rv_block *rv_block_get(struct rv_hart *h)
     b->paddr = pa;
     b->vpc = h->pc;
     b->n = n;
-    b->exec_count = 0;
-    b->jit_mark = h->jit_mark0;
+    b->exec_count = b->exec_base = h->jit_start;
     b->jit_code = NULL;
     b->jit_code_bytes = b->jit_compile_us = 0;
     memset(b->link, 0, sizeof(b->link));

@@ -110,12 +110,12 @@ struct rv_block {
     uint64_t vpc;                   /* virtual pc it was first decoded at (stats) */
     struct rv_block *hash_next;     /* block cache bucket chain */
     struct rv_block *page_next;     /* blocks of the same physical page */
-    uint64_t exec_count;            /* tier-0 hotness */
-    /* The interpreter looks at the JIT when exec_count reaches jit_mark:
-     * the threshold at first, UINT64_MAX once queued (or JIT off), 0 once
-     * jit_code (an rv_jit_fn) is installed. */
-    uint64_t jit_mark;
-    void *jit_code;
+    /* Tier-0 hotness: rv_block_execs() executions. The raw counter starts
+     * at minus the JIT threshold, so the interpreter's only JIT test on
+     * block entry is "the increment reached 0" (then it queues the
+     * block); with the JIT off it starts at 0 and never comes back. */
+    uint64_t exec_count, exec_base;
+    void *jit_code;                 /* an rv_jit_fn; insns[0] is then RV_OP_JIT */
     uint32_t jit_code_bytes;        /* host code (estimate), stats */
     uint32_t jit_compile_us;        /* this block's share of its batch */
     uint32_t n;                     /* instructions */
@@ -220,10 +220,10 @@ struct rv_hart {
     /* set when a trap's handler address cannot be fetched */
     int fatal;
 
-    /* JIT: jit_mark for new blocks (UINT64_MAX = interpret only), the
-     * hart's JIT state, and the flag the compile worker raises when code
-     * waits to be installed (the slow boundary installs it) */
-    uint64_t jit_mark0;
+    /* JIT: exec_count for new blocks (0 = interpret only, else minus the
+     * threshold), the hart's JIT state, and the flag the compile worker
+     * raises when code waits to be installed (the slow boundary installs it) */
+    uint64_t jit_start;
     struct jit_hart *jit;
     _Atomic uint32_t jit_ready;
 
@@ -318,7 +318,12 @@ uint64_t rv_bc_generation(const struct rv_hart *h);
  * the block) with h->pc and h->instret exact. */
 #define RV_JIT_LEFT 2
 typedef int (*rv_jit_fn)(struct rv_hart *h, uint64_t bpc, uint64_t base);
-/* Block b reached its jit_mark without code: queue it (or give up). */
+static inline uint64_t rv_block_execs(const struct rv_block *b)
+{
+    return b->exec_count - b->exec_base;
+}
+
+/* Block b became hot (its exec_count reached 0): queue it (or give up). */
 void rv_jit_hot(struct rv_hart *h, struct rv_block *b);
 /* Install code the worker finished for this hart (hart thread only). */
 void rv_jit_install(struct rv_hart *h);

@@ -28,6 +28,7 @@
     X(FLW) X(FSW) X(FLD) X(FSD) \
     X(FP_S) X(FP_D) X(FMA_S) X(FMA_D) \
     X(LI) X(MV) \
+    X(JIT) \
     X(END)
 
 enum rv_op {
@@ -43,6 +44,10 @@ enum {
     RV_AMO_AND = 0x0c, RV_AMO_MIN = 0x10, RV_AMO_MAX = 0x14, RV_AMO_MINU = 0x18,
     RV_AMO_MAXU = 0x1c,
 };
+
+/* RV_OP_JIT is never decoded: the JIT puts it in place of a compiled
+ * block's first instruction, so the interpreter's dispatch runs the code
+ * (struct rv_block.jit_code) without a test of its own. */
 
 /* Register index the decoder substitutes for rd = x0 so that a write
  * needs no test: x[RV_REG_SINK] absorbs it and x[0] stays zero. */

@@ -10,6 +10,15 @@
 
 #include "rv_helpers.h"
 
+/* ++counter, then goto label when it reached 0: one add and a branch on
+ * its flags (compilers otherwise load, add, store and test again). */
+#if defined(__x86_64__) && (defined(__clang__) || __GNUC__ >= 11)
+#define COUNT_OR_GOTO(counter, label) \
+    __asm__ goto("addq $1, %0\n\tjz %l[" #label "]" : "+m"(counter) : : "cc" : label)
+#else
+#define COUNT_OR_GOTO(counter, label) do { if (unlikely(++(counter) == 0)) goto label; } while (0)
+#endif
+
 /* Block lookup on the slow path: jump cache, else the block cache (which
  * may decode). Fills the jump cache entry. NULL means a fetch fault was
  * raised and h->pc is at the handler. */
@@ -129,35 +138,21 @@ boundary:
     }
     nfast++;
 enter:
-    /* one compare on the fast path: jit_mark is 0 for compiled blocks and
-     * the threshold for hot candidates (see struct rv_block) */
-    if (unlikely(++blk->exec_count >= blk->jit_mark))
-        goto jit;
+    /* the JIT's only cost here: a block becomes hot when its count
+     * reaches 0 (see struct rv_block); compiled blocks dispatch to op_JIT */
+    COUNT_OR_GOTO(blk->exec_count, hot);
+entered:
     nmem += blk->nmem;
     bpc = pc;
     icnt += blk->n;
     in = blk->insns;
     DISPATCH();
 
-jit:
-    nmem += blk->nmem;
-    bpc = pc;
-    icnt += blk->n;
-    in = blk->insns;
-    if (!blk->jit_code) {
-        rv_jit_hot(h, blk);     /* queues it; we interpret meanwhile */
-        if (!blk->jit_code)     /* (unless --jit-threshold 0 waited for it) */
-            DISPATCH();
-    }
-    njit++;
-    r = ((rv_jit_fn)blk->jit_code)(h, bpc, icnt - blk->n);
-    if (likely(r < RV_JIT_LEFT)) {
-        pc = h->pc;
-        link = &blk->link[r];
-        goto boundary;
-    }
-    in = blk->insns + (r - RV_JIT_LEFT);
-    goto left_block;
+hot:
+    if (!blk->jit_code)
+        rv_jit_hot(h, blk);     /* queues it; we interpret meanwhile (unless
+                                   --jit-threshold 0 installed it: op_JIT) */
+    goto entered;
 
 boundary_slow:
     h->pc = pc;
@@ -229,6 +224,18 @@ out:
     h->ctr.dtlb_lookups += nmem;
     h->ctr.jit_execs += njit;
     return ret;
+
+    op_JIT:
+        /* a compiled block (only ever insns[0]) */
+        njit++;
+        r = ((rv_jit_fn)blk->jit_code)(h, bpc, icnt - blk->n);
+        if (likely(r < RV_JIT_LEFT)) {
+            pc = h->pc;
+            link = &blk->link[r];
+            goto boundary;
+        }
+        in = blk->insns + (r - RV_JIT_LEFT);
+        goto left_block;
 
     op_END:
         /* fell off the end (size or page limit): icnt already counts all */

@@ -305,7 +305,7 @@ int rv_hart_init(struct rv_hart *h, unsigned hartid, const struct rv_env *env)
     h->trace = NULL;
     h->fatal = 0;
     h->fatal_msg[0] = 0;
-    h->jit_mark0 = UINT64_MAX;      /* the machine turns the JIT on */
+    h->jit_start = 0;               /* the machine turns the JIT on */
     h->jit = NULL;
     atomic_store(&h->jit_ready, 0);
     {

@@ -128,6 +128,10 @@ check 2 1 "'1025K'" -- $B --kernel "$data/pass.bin" --memory 1025K
 check 2 1 "--max-insns" "'lots'" -- $B --kernel "$data/pass.bin" --max-insns lots
 check 2 1 "--max-insns" "'-1'" -- $B --kernel "$data/pass.bin" --max-insns -1
 check 2 1 "--max-insns" "'0'" -- $B --kernel "$data/pass.bin" --max-insns 0
+check 2 1 "--jit" "'maybe'" -- $B --kernel "$data/pass.bin" --jit maybe
+check 2 1 "--jit-threshold" "'lots'" -- $B --kernel "$data/pass.bin" --jit-threshold lots
+check 2 1 "--jit-threshold" "'-5'" -- $B --kernel "$data/pass.bin" --jit-threshold -5
+check 2 1 "--jit-threshold" "'5G'" -- $B --kernel "$data/pass.bin" --jit-threshold 5G
 check 2 1 "'--frobnicate'" -- $B --kernel "$data/pass.bin" --frobnicate
 check 2 1 "'-q'" -- $B --kernel "$data/pass.bin" -q
 check 2 1 "'-x'" -- $B --kernel "$data/pass.bin" -xq
@@ -173,6 +177,15 @@ check 1 1 "instruction access fault" "pc 0x40000000" "tval 0x40000000" -- \
 check 1 1 "--max-insns" "100000" "pc 0x80000000" -- \
     $B --kernel "$data/spin.bin" --max-insns 100000
 check 1 1 "--max-insns" "1000" -- $B --kernel "$data/spin.bin" --max-insns 1k
+
+# --- no binutils for libgccjit: one warning, then the guest runs interpreted
+cases=$((cases + 1))
+timeout "$limit" env PATH=/nonexistent "$gb" $B --kernel "$data/pass.bin" --jit-threshold 0 \
+    >"$tmp/out" 2>"$tmp/err" </dev/null
+rc=$?
+if [ "$rc" -ne 0 ] || [ "$(wc -l <"$tmp/err")" -ne 1 ] || ! grep -q "JIT disabled" "$tmp/err"; then
+    fail "glassbox without 'as'/'ld' on PATH: exit $rc, want 0 and one JIT warning: $(cat "$tmp/err")"
+fi
 
 echo "$cases cases, $failures failures"
 [ "$failures" -eq 0 ]

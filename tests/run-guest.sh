@@ -22,7 +22,10 @@ case $elf in
     */*) ;;
     *) elf=./$elf ;;
 esac
-timeout "${GUEST_TIMEOUT:-300}" "$gb" run --bios none --kernel "$elf" --max-insns 2000000000
+# GUEST_ARGS: extra run options (tests/run-guest-jit.sh: the JIT variant)
+# shellcheck disable=SC2086
+timeout "${GUEST_TIMEOUT:-300}" "$gb" run --bios none --kernel "$elf" --max-insns 2000000000 \
+    $GUEST_ARGS
 rc=$?
 case $rc in
     0) ;;

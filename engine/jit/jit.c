@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libgccjit.h>
 
@@ -53,6 +54,22 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* LeakSanitizer (--enable-sanitizers): GCC inside libgccjit keeps
+ * compiler data for the life of the process on purpose; only that is
+ * suppressed. The runtime looks this hook up by name. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+    return "leak:libgccjit.so\n";
+}
+
+/* ...and without a report of the suppressions (stderr stays one line) */
+const char *__lsan_default_options(void);
+const char *__lsan_default_options(void)
+{
+    return "print_suppressions=0";
+}
+
 /* --- vCPU side ------------------------------------------------------------ */
 
 void rv_jit_hot(struct rv_hart *h, struct rv_block *b)
@@ -62,12 +79,14 @@ void rv_jit_hot(struct rv_hart *h, struct rv_block *b)
     struct jit_req *r;
     size_t n;
 
-    b->jit_mark = UINT64_MAX;
-    if (!jh || !b->cached)
+    /* exec_count is 0 now and stays clear of 0 for good */
+    if (!jh || !b->cached || b->jit_code)
         return;
     m = jh->mgr;
     n = b->n + 1u;          /* with the END sentinel */
     r = malloc(sizeof(*r) + n * sizeof(struct rv_insn));
+    /* requests - blocks - discarded = in the queue (stats) */
+    h->ctr.jit_requests++;
     if (!r) {
         h->ctr.jit_discarded++;
         return;
@@ -88,10 +107,13 @@ void rv_jit_hot(struct rv_hart *h, struct rv_block *b)
         int full = !m->disabled;
         pthread_mutex_unlock(&m->lock);
         free(r);
+        h->ctr.jit_discarded++;
         if (full) {
-            /* try again after another threshold's worth of executions */
-            b->jit_mark = b->exec_count + m->cfg.threshold + 1;
-            h->ctr.jit_discarded++;
+            /* try again after another threshold's worth of executions
+             * (at least a few: the request costs a malloc) */
+            uint64_t execs = rv_block_execs(b);
+            b->exec_count = 0 - (m->cfg.threshold > 64 ? m->cfg.threshold : 64);
+            b->exec_base = b->exec_count - execs;
         }
         return;
     }
@@ -104,7 +126,6 @@ void rv_jit_hot(struct rv_hart *h, struct rv_block *b)
     atomic_fetch_add(&m->inflight, 1);
     pthread_cond_signal(&m->cond);
     pthread_mutex_unlock(&m->lock);
-    h->ctr.jit_requests++;
     if (m->cfg.sync) {
         /* testing mode: every block runs compiled from its first
          * execution on, so the vCPU waits for this one */
@@ -140,7 +161,9 @@ void rv_jit_install(struct rv_hart *h)
         b->jit_code = r->code;
         b->jit_code_bytes = r->code_bytes;
         b->jit_compile_us = r->compile_us;
-        b->jit_mark = 0;
+        /* from now on the interpreter's dispatch enters the code; the
+         * request keeps the original instructions */
+        b->insns[0].op = RV_OP_JIT;
         h->ctr.jit_blocks++;
         h->ctr.jit_code_bytes += r->code_bytes;
         h->ctr.jit_compile_ns += (uint64_t)r->compile_us * 1000;
@@ -308,6 +331,28 @@ static void *worker(void *arg)
 
 /* --- lifecycle -------------------------------------------------------------- */
 
+/* libgccjit runs `as` and `ld`; its embedded driver exits the whole
+ * process when they are missing, so look for them first. */
+static int on_path(const char *prog)
+{
+    const char *path = getenv("PATH");
+    char buf[4096];
+
+    while (path && *path) {
+        const char *end = strchr(path, ':');
+        size_t len = end ? (size_t)(end - path) : strlen(path);
+        if (len && len + strlen(prog) + 2 <= sizeof(buf)) {
+            memcpy(buf, path, len);
+            buf[len] = '/';
+            strcpy(buf + len + 1, prog);
+            if (access(buf, X_OK) == 0)
+                return 1;
+        }
+        path = end ? end + 1 : NULL;
+    }
+    return 0;
+}
+
 int jit_mgr_new(struct jit_mgr **out, const struct jit_config *cfg)
 {
     struct jit_mgr *m = calloc(1, sizeof(*m));
@@ -321,6 +366,12 @@ int jit_mgr_new(struct jit_mgr **out, const struct jit_config *cfg)
     pthread_mutex_init(&m->lock, NULL);
     pthread_cond_init(&m->cond, NULL);
     pthread_cond_init(&m->idle_cond, NULL);
+    if (!on_path("as") || !on_path("ld")) {
+        m->disabled = 1;
+        if (m->cfg.warn)
+            m->cfg.warn(m->cfg.opaque, "JIT disabled, running interpreted: libgccjit needs "
+                        "'as' and 'ld' (binutils) on PATH");
+    }
     if (pthread_create(&m->worker, NULL, worker, m) != 0) {
         pthread_mutex_destroy(&m->lock);
         pthread_cond_destroy(&m->cond);
@@ -348,7 +399,8 @@ int jit_attach_hart(struct jit_mgr *m, struct rv_hart *h)
     m->harts[m->nharts++] = jh;
     h->jit = jh;
     /* the tracer wants every instruction through the interpreter */
-    h->jit_mark0 = h->trace ? UINT64_MAX : m->cfg.threshold;
+    /* the count reaches 0 after `threshold` executions (0: at the first) */
+    h->jit_start = h->trace || m->disabled ? 0 : 0 - (m->cfg.threshold ? m->cfg.threshold : 1);
     return 0;
 }
 
@@ -403,12 +455,8 @@ void jit_mgr_free(struct jit_mgr *m)
     }
     for (unsigned i = 0; i < m->nharts; i++) {
         struct jit_hart *jh = m->harts[i];
-        if (getenv("GB_JIT_DEBUG"))
-            fprintf(stderr, "jit: hart %u req %lu blocks %lu disc %lu execs %lu bytes %lu ns %lu\n", i,
-                    jh->h->ctr.jit_requests, jh->h->ctr.jit_blocks, jh->h->ctr.jit_discarded,
-                    jh->h->ctr.jit_execs, jh->h->ctr.jit_code_bytes, jh->h->ctr.jit_compile_ns);
         jh->h->jit = NULL;
-        jh->h->jit_mark0 = UINT64_MAX;
+        jh->h->jit_start = 0;
         pthread_mutex_destroy(&jh->lock);
         pthread_cond_destroy(&jh->cond);
         free(jh);

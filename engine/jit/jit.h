@@ -2,21 +2,25 @@
  *
  * Design
  * - Tier 0 is the interpreter (rv_interp.c). Each cached block counts its
- *   executions; when the count reaches the block's jit_mark (the
- *   threshold) the interpreter calls rv_jit_hot(), which copies the
- *   block's predecoded instructions into a request and queues it for the
- *   machine's one compile worker. The vCPU never waits: it interprets on.
- *   The queue is bounded; a full queue re-arms the block for later.
+ *   executions; when the count reaches the threshold (the raw counter
+ *   reaches 0, see struct rv_block) the interpreter calls rv_jit_hot(),
+ *   which copies the block's predecoded instructions into a request and
+ *   queues it for the machine's one compile worker. The vCPU never waits:
+ *   it interprets on. The queue is bounded; a full queue re-arms the block.
  * - The worker takes up to JIT_BATCH_MAX requests per gcc_jit_context (a
  *   context costs ~20 ms fixed: temp dir, `as`, `ld`), compiles one C-level
- *   function per block at -O2 and hands the entry points back to each
+ *   function per block (at -O1: as fast as -O2 for single blocks, ~35%
+ *   cheaper to compile) and hands the entry points back to each
  *   request's hart (a per-hart list + the hart's jit_ready flag + a zeroed
  *   run_limit so the next block boundary is the slow one).
  * - The hart installs code itself at its slow boundary (rv_jit_install),
  *   only if the block is still the same: same arena generation (a flush
  *   reuses block memory), still valid (SMC, FENCE.I), same paddr. So
  *   installation needs no lock on the hot path and never races with the
- *   interpreter.
+ *   interpreter. Installing replaces the block's first instruction by
+ *   RV_OP_JIT: the interpreter's dispatch then calls the code. Block entry
+ *   costs the interpreter one branch on the flags of the count increment
+ *   it always did; compiled blocks need no test of their own.
  * - Generated code (jit_gen.c): int fn(struct rv_hart *h, uint64_t bpc,
  *   uint64_t base), see rv_jit_fn in rv_cpu.h. Guest registers live in
  *   locals (loaded at entry, written back at exits); integer ops are
@@ -58,7 +62,7 @@ struct jit_config {
     /* the vCPU waits for each block's code (with threshold 0: everything
      * runs compiled, for testing) */
     int sync;
-    int opt_level;              /* gcc -O level (2) */
+    int opt_level;              /* gcc -O level (0..3) */
     /* called once from the worker when compilation fails for good */
     void (*warn)(void *opaque, const char *msg);
     void *opaque;

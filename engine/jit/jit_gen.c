@@ -42,6 +42,9 @@ static void rt_raise_illegal(struct rv_hart *h, uint64_t bits)
     rv_raise(h, RV_EXC_ILLEGAL, bits);
 }
 
+struct jit_req;
+static uint32_t regs_written(const struct jit_req *r);
+
 /* --- generator state ---------------------------------------------------- */
 struct gen {
     gcc_jit_context *c;
@@ -52,6 +55,14 @@ struct gen {
     gcc_jit_rvalue *h, *bpc, *base;
     gcc_jit_lvalue *x[33];      /* cached guest registers (x[32]: sink) */
     gcc_jit_lvalue *tlbl, *tlbs, *tmp, *va, *rc;
+    /* self-loop blocks (a branch back to their own start) iterate inside
+     * the function: ibase is instret at the current iteration's start,
+     * iters the iterations beyond the one the interpreter accounted for */
+    gcc_jit_lvalue *ibase, *iters;
+    gcc_jit_block *top;
+    gcc_jit_block *xit;         /* shared early exit (see leave) */
+    gcc_jit_lvalue *xret;
+    int self_loop;
     uint32_t used;              /* registers the block touches */
     uint32_t dirty;             /* registers written so far */
     const struct jit_req *r;
@@ -86,6 +97,20 @@ static gcc_jit_rvalue *cmp(struct gen *g, enum gcc_jit_comparison op, gcc_jit_rv
                            gcc_jit_rvalue *b)
 {
     return gcc_jit_context_new_comparison(g->c, NULL, op, a, b);
+}
+
+/* __builtin_expect(cond, v): GCC then keeps the TLB hit and the helpers'
+ * "continue" on the straight path and the slow paths out of the way */
+static gcc_jit_rvalue *expect(struct gen *g, gcc_jit_rvalue *cond, int v)
+{
+    gcc_jit_function *f = gcc_jit_context_get_builtin_function(g->c, "__builtin_expect");
+    gcc_jit_type *lt = gcc_jit_context_get_type(g->c, GCC_JIT_TYPE_LONG);
+    gcc_jit_rvalue *args[2] = { gcc_jit_context_new_cast(g->c, NULL, cond, lt),
+                                gcc_jit_context_new_rvalue_from_int(g->c, lt, v) };
+
+    return gcc_jit_context_new_comparison(g->c, NULL, GCC_JIT_COMPARISON_NE,
+                                          gcc_jit_context_new_call(g->c, NULL, f, 2, args),
+                                          gcc_jit_context_new_rvalue_from_int(g->c, lt, 0));
 }
 
 /* *(T *)((u8 *)p + off) */
@@ -183,21 +208,130 @@ static void sync_state(struct gen *g, gcc_jit_rvalue *pc, unsigned retired)
 {
     assign(g, fld(g, offsetof(struct rv_hart, pc), g->u64), pc);
     assign(g, fld(g, offsetof(struct rv_hart, instret), g->u64),
-           bin(g, GCC_JIT_BINARY_OP_PLUS, g->u64, g->base, k64(g, g->idx + retired)));
+           bin(g, GCC_JIT_BINARY_OP_PLUS, g->u64, gcc_jit_lvalue_as_rvalue(g->ibase),
+               k64(g, g->idx + retired)));
 }
 
-/* Leave the function from the current block with value v. */
-static void leave(struct gen *g, int v)
+/* counter += v */
+static void add_to(struct gen *g, gcc_jit_lvalue *ctr, gcc_jit_rvalue *v)
 {
-    writeback(g);
-    gcc_jit_block_end_with_return(g->cur, NULL, kint(g, v));
+    gcc_jit_block_add_assignment_op(g->cur, NULL, ctr, GCC_JIT_BINARY_OP_PLUS, v);
 }
 
-/* Normal exit k (0 taken, 1 fall-through) to guest pc `to`. */
+static unsigned block_nmem(const struct jit_req *r)
+{
+    unsigned k = 0;
+
+    for (unsigned i = 0; i < r->n; i++)
+        k += rv_op_uses_dtlb(r->insns[i].op);
+    return k;
+}
+
+/* Account for the extra in-function iterations of a self-loop block the
+ * way the interpreter would have for as many block entries (block links:
+ * lookups and hits; dtlb_lookups: the block's loads/stores; exec_count). */
+static void flush_iters(struct gen *g)
+{
+    gcc_jit_rvalue *it = gcc_jit_lvalue_as_rvalue(g->iters);
+    gcc_jit_rvalue *blk = gcc_jit_context_new_rvalue_from_ptr(g->c, g->u8p, (void *)g->r->blk);
+
+    if (!g->self_loop)
+        return;
+    add_to(g, fld(g, offsetof(struct rv_hart, ctr.block_lookups), g->u64), it);
+    add_to(g, fld(g, offsetof(struct rv_hart, ctr.block_hits), g->u64), it);
+    add_to(g, fld(g, offsetof(struct rv_hart, ctr.dtlb_lookups), g->u64),
+           bin(g, GCC_JIT_BINARY_OP_MULT, g->u64, it, k64(g, block_nmem(g->r))));
+    add_to(g, at(g, blk, k64(g, offsetof(struct rv_block, exec_count)), g->u64), it);
+}
+
+/* Return RV_JIT_LEFT + this instruction (h->pc, h->instret exact). */
+static void ret_left(struct gen *g)
+{
+    flush_iters(g);
+    gcc_jit_block_end_with_return(g->cur, NULL, kint(g, RV_JIT_LEFT + (int)g->idx));
+}
+
+/* Leave early from the current block, registers written back: through
+ * one shared tail that writes back every register the block writes (one
+ * not written yet still holds the value loaded at entry), which keeps the
+ * code and the compile time small for blocks with many memory ops. */
+static void leave(struct gen *g)
+{
+    if (!g->xit)
+        g->xit = new_block(g);
+    assign(g, g->xret, kint(g, RV_JIT_LEFT + (int)g->idx));
+    gcc_jit_block_end_with_jump(g->cur, NULL, g->xit);
+}
+
+static void finish_exit(struct gen *g)
+{
+    if (!g->xit)
+        return;
+    g->cur = g->xit;
+    g->dirty = regs_written(g->r);
+    writeback(g);
+    flush_iters(g);
+    gcc_jit_block_end_with_return(g->xit, NULL, gcc_jit_lvalue_as_rvalue(g->xret));
+}
+
+/* Normal exit k (0 taken, 1 fall-through) to guest pc `to`. After extra
+ * loop iterations the interpreter's instret is stale: leave through the
+ * slow boundary with h->instret exact instead. */
 static void exit_to(struct gen *g, gcc_jit_rvalue *to, int k)
 {
     assign(g, fld(g, offsetof(struct rv_hart, pc), g->u64), to);
-    leave(g, k);
+    writeback(g);
+    if (g->self_loop) {
+        gcc_jit_block *side = new_block(g), *cont = new_block(g);
+        gcc_jit_block_end_with_conditional(
+            g->cur, NULL, cmp(g, GCC_JIT_COMPARISON_NE, gcc_jit_lvalue_as_rvalue(g->iters), k64(g, 0)),
+            side, cont);
+        g->cur = side;
+        assign(g, fld(g, offsetof(struct rv_hart, instret), g->u64),
+               bin(g, GCC_JIT_BINARY_OP_PLUS, g->u64, gcc_jit_lvalue_as_rvalue(g->ibase),
+                   k64(g, g->r->n - 1)));
+        ret_left(g);
+        g->cur = cont;
+    }
+    gcc_jit_block_end_with_return(g->cur, NULL, kint(g, k));
+}
+
+/* The taken side of a branch or JAL back to the block's own start: one
+ * more iteration unless the budget or a request (run_limit) says stop,
+ * as the interpreter's fast boundary would. */
+static void loop_back(struct gen *g)
+{
+    gcc_jit_block *stop = new_block(g), *again = new_block(g);
+    gcc_jit_rvalue *lim = gcc_jit_lvalue_as_rvalue(
+        fld(g, offsetof(struct rv_hart, run_limit), gcc_jit_type_get_volatile(g->u64)));
+
+    /* the boundary test comes before the link is followed: a stop here
+     * is not another block entry */
+    add_to(g, g->ibase, k64(g, g->r->n - 1));
+    gcc_jit_block_end_with_conditional(
+        g->cur, NULL, cmp(g, GCC_JIT_COMPARISON_GE, gcc_jit_lvalue_as_rvalue(g->ibase), lim),
+        stop, again);
+    g->cur = again;
+    add_to(g, g->iters, k64(g, 1));
+    gcc_jit_block_end_with_jump(again, NULL, g->top);
+    g->cur = stop;
+    assign(g, fld(g, offsetof(struct rv_hart, pc), g->u64), g->bpc);
+    assign(g, fld(g, offsetof(struct rv_hart, instret), g->u64), gcc_jit_lvalue_as_rvalue(g->ibase));
+    leave(g);
+}
+
+static int is_self(struct gen *g, int32_t imm)
+{
+    return g->self_loop && (int64_t)insn_off(g) + imm == 0;
+}
+
+/* Taken exit of a branch/JAL with pc-relative target imm. */
+static void exit_rel(struct gen *g, int32_t imm)
+{
+    if (is_self(g, imm))
+        loop_back(g);
+    else
+        exit_to(g, pc_plus(g, imm), 0);
 }
 
 /* if (cond) { <current block continues in a fresh block that leaves
@@ -207,7 +341,7 @@ static gcc_jit_block *branch_off(struct gen *g, gcc_jit_rvalue *cond)
 {
     gcc_jit_block *side = new_block(g), *cont = new_block(g);
 
-    gcc_jit_block_end_with_conditional(g->cur, NULL, cond, side, cont);
+    gcc_jit_block_end_with_conditional(g->cur, NULL, expect(g, cond, 0), side, cont);
     g->cur = cont;
     return side;
 }
@@ -220,7 +354,7 @@ static void leave_if_rc(struct gen *g)
     side = branch_off(g, cmp(g, GCC_JIT_COMPARISON_NE, gcc_jit_lvalue_as_rvalue(g->rc), kint(g, 0)));
     save = g->cur;
     g->cur = side;
-    gcc_jit_block_end_with_return(side, NULL, kint(g, RV_JIT_LEFT + (int)g->idx));
+    ret_left(g);
     g->cur = save;
 }
 
@@ -235,7 +369,7 @@ static void helper_op(struct gen *g, void *fnp, int ends_block)
     sync_state(g, pc_plus(g, 0), 0);
     if (ends_block) {
         call_void(g, fnp, 2, args);
-        gcc_jit_block_end_with_return(g->cur, NULL, kint(g, RV_JIT_LEFT + (int)g->idx));
+        ret_left(g);
         g->cur = NULL;
         return;
     }
@@ -246,6 +380,32 @@ static void helper_op(struct gen *g, void *fnp, int ends_block)
                    fld(g, offsetof(struct rv_hart, x) + 8 * in->rd, g->u64)));
 }
 
+/* FP ops that read or write an integer register: compares, fcvt to and
+ * from integers, fmv.x / fclass, fmv.fmt.x (decode_op_fp's fop) */
+static int fp_touches_x(const struct rv_insn *in)
+{
+    if (in->op == RV_OP_FMA_S || in->op == RV_OP_FMA_D)
+        return 0;
+    return in->fop == 0x50 || in->fop == 0x60 || in->fop == 0x68 || in->fop == 0x70 ||
+           in->fop == 0x78;
+}
+
+/* An FP op that touches only F registers and fcsr: the integer registers
+ * can stay in locals across the call (written back only if it traps). */
+static void fp_pure(struct gen *g)
+{
+    gcc_jit_rvalue *args[2] = { hptr(g), insn_ptr(g) };
+    gcc_jit_block *side, *save;
+
+    sync_state(g, pc_plus(g, 0), 0);
+    assign(g, g->rc, call(g, (void *)rv_exec_fp, g->vint, 2, args));
+    side = branch_off(g, cmp(g, GCC_JIT_COMPARISON_NE, gcc_jit_lvalue_as_rvalue(g->rc), kint(g, 0)));
+    save = g->cur;
+    g->cur = side;
+    leave(g);
+    g->cur = save;
+}
+
 static void raise_illegal(struct gen *g, uint64_t bits)
 {
     gcc_jit_rvalue *args[2] = { hptr(g), k64(g, bits) };
@@ -253,7 +413,7 @@ static void raise_illegal(struct gen *g, uint64_t bits)
     writeback(g);
     sync_state(g, pc_plus(g, 0), 0);
     call_void(g, (void *)rt_raise_illegal, 2, args);
-    gcc_jit_block_end_with_return(g->cur, NULL, kint(g, RV_JIT_LEFT + (int)g->idx));
+    ret_left(g);
     g->cur = NULL;
 }
 
@@ -274,7 +434,7 @@ static void fs_check(struct gen *g)
     args[0] = hptr(g);
     args[1] = k64(g, in->len);
     call_void(g, (void *)rt_illegal_raw, 2, args);
-    gcc_jit_block_end_with_return(side, NULL, kint(g, RV_JIT_LEFT + (int)g->idx));
+    ret_left(g);
     g->cur = save;
 }
 
@@ -299,13 +459,16 @@ static gcc_jit_rvalue *tlb_probe(struct gen *g, gcc_jit_lvalue *tlb, unsigned si
                bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64, va, k64(g, RV_PAGE_MASK | (size - 1))));
 }
 
-/* host location of the access (after a TLB hit) */
+/* Host location of the access (after a TLB hit). Volatile: every guest
+ * access must happen, in order, like the interpreter's; otherwise GCC
+ * could hoist the load of a spin loop waiting for another hart. */
 static gcc_jit_lvalue *host_mem(struct gen *g, gcc_jit_lvalue *addend, gcc_jit_type *t)
 {
     gcc_jit_rvalue *hp = bin(g, GCC_JIT_BINARY_OP_PLUS, g->u64, gcc_jit_lvalue_as_rvalue(g->va),
                              gcc_jit_lvalue_as_rvalue(addend));
+    gcc_jit_type *vt = gcc_jit_type_get_volatile(t);
     return gcc_jit_rvalue_dereference(
-        gcc_jit_context_new_bitcast(g->c, NULL, hp, gcc_jit_type_get_pointer(t)), NULL);
+        gcc_jit_context_new_bitcast(g->c, NULL, hp, gcc_jit_type_get_pointer(vt)), NULL);
 }
 
 /* Value conversions of loads: sign/zero extension, NaN-boxing. */
@@ -326,7 +489,7 @@ static void gen_load(struct gen *g, gcc_jit_lvalue *dst, gcc_jit_type *t, unsign
                      enum conv cv)
 {
     gcc_jit_lvalue *addend;
-    gcc_jit_rvalue *hit = tlb_probe(g, g->tlbl, size, &addend);
+    gcc_jit_rvalue *hit = expect(g, tlb_probe(g, g->tlbl, size, &addend), 1);
     gcc_jit_block *fast = new_block(g), *slow = new_block(g), *next = new_block(g);
     gcc_jit_rvalue *args[4];
 
@@ -347,7 +510,7 @@ static void gen_load(struct gen *g, gcc_jit_lvalue *dst, gcc_jit_type *t, unsign
                                                 gcc_jit_lvalue_as_rvalue(g->rc), kint(g, 0)));
         gcc_jit_block *save = g->cur;
         g->cur = side;
-        leave(g, RV_JIT_LEFT + (int)g->idx);
+        leave(g);
         g->cur = save;
     }
     assign(g, dst, convert(g, cast(g, gcc_jit_lvalue_as_rvalue(g->tmp), t), cv));
@@ -358,7 +521,7 @@ static void gen_load(struct gen *g, gcc_jit_lvalue *dst, gcc_jit_type *t, unsign
 static void gen_store(struct gen *g, gcc_jit_rvalue *val, gcc_jit_type *t, unsigned size)
 {
     gcc_jit_lvalue *addend;
-    gcc_jit_rvalue *hit = tlb_probe(g, g->tlbs, size, &addend);
+    gcc_jit_rvalue *hit = expect(g, tlb_probe(g, g->tlbs, size, &addend), 1);
     gcc_jit_block *fast = new_block(g), *slow = new_block(g), *next = new_block(g);
     gcc_jit_block *trap, *done, *save;
     gcc_jit_rvalue *args[4];
@@ -378,14 +541,14 @@ static void gen_store(struct gen *g, gcc_jit_rvalue *val, gcc_jit_type *t, unsig
     trap = branch_off(g, cmp(g, GCC_JIT_COMPARISON_EQ, gcc_jit_lvalue_as_rvalue(g->rc), kint(g, RV_TRAP)));
     save = g->cur;
     g->cur = trap;
-    leave(g, RV_JIT_LEFT + (int)g->idx);
+    leave(g);
     g->cur = save;
     done = branch_off(g, cmp(g, GCC_JIT_COMPARISON_EQ, gcc_jit_lvalue_as_rvalue(g->rc), kint(g, RV_DONE)));
     save = g->cur;
     g->cur = done;
     /* retired, but the block may be stale now (SMC) or a device asked */
     sync_state(g, pc_plus(g, g->r->insns[g->idx].len), 1);
-    leave(g, RV_JIT_LEFT + (int)g->idx);
+    leave(g);
     g->cur = save;
     gcc_jit_block_end_with_jump(g->cur, NULL, next);
     g->cur = next;
@@ -520,7 +683,7 @@ static void gen_branch(struct gen *g, const struct rv_insn *in)
             cond = tab[i].sgn ? cmp(g, tab[i].c, s64(g, a), s64(g, b)) : cmp(g, tab[i].c, a, b);
     gcc_jit_block_end_with_conditional(g->cur, NULL, cond, taken, fall);
     g->cur = taken;
-    exit_to(g, pc_plus(g, in->imm), 0);
+    exit_rel(g, in->imm);
     g->cur = fall;
     exit_to(g, pc_plus(g, in->len), 1);
     g->cur = NULL;
@@ -588,7 +751,7 @@ static void gen_insn(struct gen *g, const struct rv_insn *in)
         return;
     case RV_OP_JAL:
         set_reg(g, in->rd, pc_plus(g, in->len));
-        exit_to(g, pc_plus(g, in->imm), 0);
+        exit_rel(g, in->imm);
         g->cur = NULL;
         return;
     case RV_OP_JALR:
@@ -605,7 +768,10 @@ static void gen_insn(struct gen *g, const struct rv_insn *in)
         gen_branch(g, in);
         return;
     case RV_OP_FP_S: case RV_OP_FP_D: case RV_OP_FMA_S: case RV_OP_FMA_D:
-        helper_op(g, (void *)rv_exec_fp, 0);
+        if (fp_touches_x(in))
+            helper_op(g, (void *)rv_exec_fp, 0);
+        else
+            fp_pure(g);
         return;
     case RV_OP_LR_W: case RV_OP_SC_W: case RV_OP_LR_D: case RV_OP_SC_D: case RV_OP_AMO_W:
     case RV_OP_AMO_D:
@@ -664,6 +830,29 @@ static uint32_t regs_used(const struct jit_req *r)
     return m & ~1u;
 }
 
+static uint32_t regs_written(const struct jit_req *r)
+{
+    uint32_t m = 0;
+
+    for (unsigned i = 0; i < r->n; i++)
+        if (r->insns[i].rd < 32)
+            m |= 1u << r->insns[i].rd;
+    return m & ~1u;
+}
+
+/* Does the block's last instruction jump back to its start? */
+static int self_loop(const struct jit_req *r)
+{
+    const struct rv_insn *in;
+
+    if (r->n < 2)
+        return 0;
+    in = &r->insns[r->n - 2];
+    if (in->op != RV_OP_JAL && !(in->op >= RV_OP_BEQ && in->op <= RV_OP_BGEU))
+        return 0;
+    return (int64_t)in->off + in->imm == 0;
+}
+
 static gcc_jit_lvalue *tlb_base(struct gen *g, const char *name, size_t off)
 {
     gcc_jit_lvalue *l = gcc_jit_function_new_local(g->fn, NULL, g->u8p, name);
@@ -705,11 +894,26 @@ int jit_gen_block(gcc_jit_context *ctx, const struct jit_req *r, const char *nam
     g.va = gcc_jit_function_new_local(g.fn, NULL, g.u64, "va");
     g.tmp = gcc_jit_function_new_local(g.fn, NULL, g.u64, "tmp");
     g.rc = gcc_jit_function_new_local(g.fn, NULL, g.vint, "rc");
+    g.xret = gcc_jit_function_new_local(g.fn, NULL, g.vint, "xret");
     g.tlbl = tlb_base(&g, "tlbl", offsetof(struct rv_hart, tlb_load));
     g.tlbs = tlb_base(&g, "tlbs", offsetof(struct rv_hart, tlb_store));
+    g.ibase = gcc_jit_function_new_local(g.fn, NULL, g.u64, "ibase");
+    g.iters = gcc_jit_function_new_local(g.fn, NULL, g.u64, "iters");
+    assign(&g, g.ibase, g.base);
+    assign(&g, g.iters, k64(&g, 0));
+    g.self_loop = self_loop(r);
+    if (g.self_loop) {
+        /* later iterations may leave anywhere: every register the block
+         * writes is dirty from the start (rewriting a value is harmless) */
+        g.dirty = regs_written(r);
+        g.top = new_block(&g);
+        gcc_jit_block_end_with_jump(g.cur, NULL, g.top);
+        g.cur = g.top;
+    }
     for (g.idx = 0; g.idx < r->n && g.cur; g.idx++)
         gen_insn(&g, &r->insns[g.idx]);
     if (g.cur)      /* a block always ends in a jump, a helper or END */
         return -EINVAL;
+    finish_exit(&g);
     return 0;
 }

@@ -36,8 +36,12 @@
 #define MAX_PROG 96
 #define BUDGET 4000
 
+/* instruction i: w[i] at byte offset off[i], 2 or 4 bytes (len[i]);
+ * off[n] is the final `j .` */
 struct prog {
     uint32_t w[MAX_PROG];
+    uint16_t off[MAX_PROG + 1];
+    uint8_t len[MAX_PROG];
     unsigned n;
 };
 
@@ -114,7 +118,7 @@ static int mem_off(unsigned size)
     return pick(8) ? off & ~(int)(size - 1) : off;
 }
 
-static uint32_t gen_insn(unsigned i, unsigned n)
+static uint32_t gen_insn(const struct prog *p, unsigned i)
 {
     static const unsigned op_f3f7[][2] = {
         { 0, 0 }, { 0, 0x20 }, { 1, 0 }, { 2, 0 }, { 3, 0 }, { 4, 0 }, { 5, 0 }, { 5, 0x20 },
@@ -126,7 +130,8 @@ static uint32_t gen_insn(unsigned i, unsigned n)
         { 6, 1 }, { 7, 1 },
     };
     unsigned k = pick(100), f3;
-    int target = ((int)pick(n + 1) - (int)i) * 4;     /* n: the final self-loop */
+    /* any instruction of the program, or the final self-loop */
+    int target = (int)p->off[pick(p->n + 1)] - (int)p->off[i];
 
     if (k < 22) {
         f3 = pick(18);
@@ -151,7 +156,7 @@ static uint32_t gen_insn(unsigned i, unsigned n)
         return i_type(imm, rs_reg(), f[j], rd_reg(), 0x1b);
     }
     if (k < 51)
-        return (uint32_t)rnd() & 0xfffff000u | rd_reg() << 7 | (pick(2) ? 0x37 : 0x17);
+        return ((uint32_t)rnd() & 0xfffff000u) | rd_reg() << 7 | (pick(2) ? 0x37 : 0x17);
     if (k < 62) {   /* loads: window, or any register (faults outside RAM) */
         unsigned f = pick(7), size = 1u << (f & 3);
         return i_type(mem_off(size), pick(6) ? 10 : rs_reg(), f, rd_reg(), 0x03);
@@ -189,7 +194,8 @@ static uint32_t gen_insn(unsigned i, unsigned n)
     }
     if (k < 97) {   /* amoadd/amoswap/lr/sc .d on the window base */
         static const unsigned f5[] = { 0x00, 0x01, 0x02, 0x03 };
-        return r_type(f5[pick(4)] << 2, f5[0] == 0 ? rs_reg() : 0, 10, 3, rd_reg(), 0x2f);
+        unsigned f = f5[pick(4)];
+        return r_type(f << 2, f == 0x02 ? 0 : rs_reg(), 10, 3, rd_reg(), 0x2f);
     }
     switch (pick(3)) {
     case 0: return 0x00000073;      /* ecall */
@@ -201,8 +207,21 @@ static uint32_t gen_insn(unsigned i, unsigned n)
 static void gen_prog(struct prog *p)
 {
     p->n = 8 + pick(MAX_PROG - 8);
-    for (unsigned i = 0; i < p->n; i++)
-        p->w[i] = gen_insn(i, p->n);
+    p->off[0] = 0;
+    for (unsigned i = 0; i < p->n; i++) {
+        p->len[i] = pick(10) ? 4 : 2;
+        p->off[i + 1] = (uint16_t)(p->off[i] + p->len[i]);
+    }
+    for (unsigned i = 0; i < p->n; i++) {
+        if (p->len[i] == 2) {
+            /* any 16-bit encoding: RVC loads/stores, jumps, branches,
+             * reserved ones (illegal) */
+            uint32_t w = (uint32_t)rnd() & 0xffff;
+            p->w[i] = (w & 3) == 3 ? w & ~1u : w;
+        } else {
+            p->w[i] = gen_insn(p, i);
+        }
+    }
 }
 
 /* --- running -------------------------------------------------------------- */
@@ -223,9 +242,15 @@ static void load_state(struct side *s, const struct prog *p, uint64_t seed)
     uint64_t save = rng;
 
     memset(s->ram, 0, RAM_SIZE);
-    for (unsigned i = 0; i < p->n; i++)
-        put32(s->ram, RAM_BASE + 4 * i, p->w[i]);
-    put32(s->ram, RAM_BASE + 4 * p->n, 0x0000006f);    /* j . */
+    for (unsigned i = 0; i < p->n; i++) {
+        if (p->len[i] == 2) {
+            uint16_t h = (uint16_t)p->w[i];
+            memcpy(s->ram + p->off[i], &h, 2);
+        } else {
+            put32(s->ram, RAM_BASE + p->off[i], p->w[i]);
+        }
+    }
+    put32(s->ram, RAM_BASE + p->off[p->n], 0x0000006f);    /* j . */
     for (unsigned i = 0; i < 4; i++)
         put32(s->ram, HANDLER + 4 * i, handler[i]);
     rng = seed | 1;
@@ -239,13 +264,17 @@ static void load_state(struct side *s, const struct prog *p, uint64_t seed)
     s->h->x[10] = DATA + 0x800;
     for (unsigned i = 0; i < 8; i++)
         s->h->f[i] = rnd();
-    s->h->mstatus |= MSTATUS_FS;
+    /* some programs run with FP off: FP loads/stores/ops trap */
+    if (seed % 7 != 3)
+        s->h->mstatus |= MSTATUS_FS;
     s->h->mtvec = HANDLER;
     rng = save;
 }
 
 static void run_twice(struct side *s, const struct prog *p, uint64_t seed, struct rv_counters *c)
 {
+    /* a new program: RAM was rewritten behind the block cache's back */
+    rv_bc_flush(s->h);
     load_state(s, p, seed);
     rv_hart_run(s->h, BUDGET);
     if (s->jit)
@@ -255,13 +284,38 @@ static void run_twice(struct side *s, const struct prog *p, uint64_t seed, struc
     rv_hart_run(s->h, BUDGET);
 }
 
+/* Counters the tiers must keep equal (deltas over pass 2). */
+static const struct { const char *name; size_t off; } counters[] = {
+#define CTR(f) { #f, offsetof(struct rv_counters, f) }
+    CTR(dtlb_lookups), CTR(dtlb_misses), CTR(block_lookups), CTR(block_hits),
+    CTR(insns_by_priv[3]), CTR(exceptions[2]), CTR(exceptions[5]), CTR(exceptions[7]),
+    CTR(exceptions[1]), CTR(exceptions[11]), CTR(exceptions[4]), CTR(exceptions[6]),
+#undef CTR
+};
+
+static uint64_t ctr_delta(const struct rv_hart *h, const struct rv_counters *c0, size_t off)
+{
+    uint64_t now, then;
+
+    memcpy(&now, (const uint8_t *)&h->ctr + off, 8);
+    memcpy(&then, (const uint8_t *)c0 + off, 8);
+    return now - then;
+}
+
 /* First difference between the two sides after pass 2, or NULL. */
 static const char *compare(const struct side *a, const struct side *b,
                            const struct rv_counters *ca, const struct rv_counters *cb,
                            char *buf, size_t len)
 {
     const struct rv_hart *x = a->h, *y = b->h;
-    uint64_t dx, dy;
+    const struct { const char *name; uint64_t vx, vy; } st[] = {
+        { "pc", x->pc, y->pc }, { "instret", x->instret, y->instret },
+        { "traps", x->traps, y->traps }, { "mepc", x->mepc, y->mepc },
+        { "mcause", x->mcause, y->mcause }, { "mtval", x->mtval, y->mtval },
+        { "mstatus", x->mstatus, y->mstatus }, { "mscratch", x->mscratch, y->mscratch },
+        { "fflags", x->fflags, y->fflags }, { "resv_addr", x->resv_addr, y->resv_addr },
+        { "priv", x->priv, y->priv },
+    };
 
     for (unsigned i = 0; i < 32; i++) {
         if (x->x[i] != y->x[i]) {
@@ -275,33 +329,182 @@ static const char *compare(const struct side *a, const struct side *b,
             return buf;
         }
     }
-#define CHK(name, ex, ey) \
-    if ((uint64_t)(ex) != (uint64_t)(ey)) { \
-        snprintf(buf, len, "%s: interp %#llx jit %#llx", name, (unsigned long long)(ex), \
-                 (unsigned long long)(ey)); \
-        return buf; \
+    for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++)
+        if (st[i].vx != st[i].vy) {
+            snprintf(buf, len, "%s: interp %#llx jit %#llx", st[i].name,
+                     (unsigned long long)st[i].vx, (unsigned long long)st[i].vy);
+            return buf;
+        }
+    for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
+        uint64_t dx = ctr_delta(x, ca, counters[i].off), dy = ctr_delta(y, cb, counters[i].off);
+        if (dx != dy) {
+            snprintf(buf, len, "counter %s: interp %llu jit %llu", counters[i].name,
+                     (unsigned long long)dx, (unsigned long long)dy);
+            return buf;
+        }
     }
-    CHK("pc", x->pc, y->pc)
-    CHK("instret", x->instret, y->instret)
-    CHK("traps", x->traps, y->traps)
-    CHK("mepc", x->mepc, y->mepc)
-    CHK("mcause", x->mcause, y->mcause)
-    CHK("mtval", x->mtval, y->mtval)
-    CHK("mstatus", x->mstatus, y->mstatus)
-    CHK("mscratch", x->mscratch, y->mscratch)
-    CHK("fflags", x->fflags, y->fflags)
-    CHK("resv_addr", x->resv_addr, y->resv_addr)
-    CHK("dtlb_lookups", cx_d(ca, x), cx_d(cb, y))
-#undef CHK
-    (void)dx;
-    (void)dy;
-    if (memcmp(a->ram, b->ram, RAM_SIZE)) {
-        for (size_t i = 0; i < RAM_SIZE; i++)
-            if (a->ram[i] != b->ram[i]) {
-                snprintf(buf, len, "RAM at %#llx: interp %#x jit %#x",
-                         (unsigned long long)(RAM_BASE + i), a->ram[i], b->ram[i]);
-                return buf;
-            }
-    }
+    for (size_t i = 0; i < RAM_SIZE; i++)
+        if (a->ram[i] != b->ram[i]) {
+            snprintf(buf, len, "RAM at %#llx: interp %#x jit %#x",
+                     (unsigned long long)(RAM_BASE + i), a->ram[i], b->ram[i]);
+            return buf;
+        }
     return NULL;
+}
+
+struct fixture {
+    struct side interp, jit;
+    uint64_t jit_execs;     /* entries into compiled code, all programs */
+};
+
+/* Run p on both sides; the difference or NULL. */
+static const char *diff_once(struct fixture *f, const struct prog *p, uint64_t seed, char *buf,
+                             size_t len)
+{
+    struct rv_counters ca, cb;
+    uint64_t e0;
+
+    run_twice(&f->interp, p, seed, &ca);
+    run_twice(&f->jit, p, seed, &cb);
+    e0 = cb.jit_execs;
+    f->jit_execs += f->jit.h->ctr.jit_execs - e0;
+    return compare(&f->interp, &f->jit, &ca, &cb, buf, len);
+}
+
+static const uint32_t NOP = 0x00000013, C_NOP = 0x0001;
+
+static uint32_t nop_for(const struct prog *p, unsigned i)
+{
+    return p->len[i] == 2 ? C_NOP : NOP;
+}
+
+/* Replace instructions by NOPs while the programs still differ. */
+static void shrink(struct fixture *f, struct prog *p, uint64_t seed)
+{
+    char buf[160];
+
+    for (unsigned i = 0; i < p->n; i++) {
+        uint32_t w = p->w[i];
+        if (w == nop_for(p, i))
+            continue;
+        p->w[i] = nop_for(p, i);
+        if (!diff_once(f, p, seed, buf, sizeof(buf)))
+            p->w[i] = w;
+    }
+}
+
+static void report(const struct prog *p, uint64_t seed, const char *what)
+{
+    char d[96];
+
+    print_error("JIT differs from the interpreter: seed %llu: %s\n"
+                "reproduce: GB_JIT_DIFF_SEED=%llu; shrunk program (others are nops):\n",
+                (unsigned long long)seed, what, (unsigned long long)seed);
+    for (unsigned i = 0; i < p->n; i++) {
+        uint64_t pc = RAM_BASE + p->off[i];
+        if (p->w[i] == nop_for(p, i))
+            continue;
+        rv_disas(d, sizeof(d), pc, p->w[i]);
+        print_error("  %#llx: %0*x  %s\n", (unsigned long long)pc, p->len[i] * 2, p->w[i], d);
+    }
+}
+
+static int check_seed(struct fixture *f, uint64_t seed)
+{
+    struct prog p;
+    char buf[160];
+    const char *what;
+
+    rng = seed * 0x9e3779b97f4a7c15ull | 1;
+    gen_prog(&p);
+    what = diff_once(f, &p, seed, buf, sizeof(buf));
+    if (!what)
+        return 0;
+    {
+        char first[160];
+        snprintf(first, sizeof(first), "%s", what);
+        shrink(f, &p, seed);
+        report(&p, seed, first);
+    }
+    return -1;
+}
+
+static void test_random_programs(void **state)
+{
+    struct fixture *f = *state;
+    const char *one = getenv("GB_JIT_DIFF_SEED"), *many = getenv("GB_JIT_DIFF_SEEDS");
+    uint64_t first = 1, n = many ? strtoull(many, NULL, 0) : 60;
+    int bad = 0;
+
+    if (one) {
+        first = strtoull(one, NULL, 0);
+        n = 1;
+    }
+    for (uint64_t s = first; s < first + n && bad < 3; s++)
+        bad += check_seed(f, s) < 0;
+    assert_int_equal(bad, 0);
+    /* the test means nothing if the compiled code did not run */
+    assert_true(f->jit_execs > n * 5);
+}
+
+/* A generated program that must differ when the JIT is broken: the
+ * comparison itself is checked by corrupting one side. */
+static void test_compare_detects(void **state)
+{
+    struct fixture *f = *state;
+    struct prog p = { .n = 1, .w = { 0x00100093 /* addi ra, zero, 1 */ }, .off = { 0, 4 },
+                      .len = { 4 } };
+    struct rv_counters ca, cb;
+    char buf[160];
+
+    run_twice(&f->interp, &p, 7, &ca);
+    run_twice(&f->jit, &p, 7, &cb);
+    assert_null(compare(&f->interp, &f->jit, &ca, &cb, buf, sizeof(buf)));
+    f->jit.h->x[1] ^= 4;
+    assert_non_null(compare(&f->interp, &f->jit, &ca, &cb, buf, sizeof(buf)));
+    f->jit.ram[0x20010] ^= 1;
+    f->jit.h->x[1] ^= 4;
+    assert_non_null(compare(&f->interp, &f->jit, &ca, &cb, buf, sizeof(buf)));
+}
+
+static uint64_t fixed_time(void *opaque)
+{
+    (void)opaque;
+    return 0;
+}
+
+static int setup(void **state)
+{
+    struct fixture *f = calloc(1, sizeof(*f));
+    struct jit_config jc = { .threshold = 0, .opt_level = 1, .sync = 0 };
+
+    if (!f)
+        return -1;
+    f->interp.h = test_hart_new(&f->interp.ram, RAM_BASE, RAM_SIZE, fixed_time);
+    f->jit.h = test_hart_new(&f->jit.ram, RAM_BASE, RAM_SIZE, fixed_time);
+    if (jit_mgr_new(&f->jit.jit, &jc) < 0 || jit_attach_hart(f->jit.jit, f->jit.h) < 0)
+        return -1;
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fixture *f = *state;
+
+    jit_mgr_free(f->jit.jit);
+    test_hart_free(f->interp.h, f->interp.ram);
+    test_hart_free(f->jit.h, f->jit.ram);
+    free(f);
+    return 0;
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_compare_detects),
+        cmocka_unit_test(test_random_programs),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
 }
