@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <libgccjit.h>
@@ -300,6 +302,10 @@ static void *worker(void *arg)
     struct jit_req *arr[JIT_BATCH_MAX];
 
     pthread_setname_np(pthread_self(), "gb-jit");     /* top -H, placement test */
+    /* A vCPU woken by an IPI must not queue behind the compiler: with as
+     * many busy threads as CPUs, the other vCPUs wait for that one. */
+    if (m->cfg.nice)
+        setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), m->cfg.nice);
     pthread_mutex_lock(&m->lock);
     for (;;) {
         unsigned n = 0;

@@ -67,6 +67,7 @@ struct jit_config {
      * runs compiled, for testing) */
     int sync;
     int opt_level;              /* gcc -O level (0..3) */
+    int nice;                   /* worker thread's nice value (0: as the vCPUs) */
     /* called once from the worker when compilation fails for good */
     void (*warn)(void *opaque, const char *msg);
     void *opaque;
