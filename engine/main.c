@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
@@ -232,6 +233,11 @@ static int cmd_run(int argc, char **argv)
     }
     print_warnings(&m.plan->warnings);
     print_warnings(&m.numa_warn);
+    /* a generated name is only useful if the operator sees it; scripts
+     * (stderr not a terminal) find it with glassbox list */
+    if (!cfg.name && isatty(STDERR_FILENO))
+        fprintf(stderr, "glassbox: VM '%s' (watch: glasstop %s; steer: glassbox ctl %s ...)\r\n",
+                m.name, m.name, m.name);
     err[0] = 0;
     r = machine_run(&m, err, sizeof(err));
     machine_destroy(&m);
