@@ -14,32 +14,14 @@ Exit 77 (with the reason) when the guest is not built or the host has
 fewer than 2 CPUs.
 """
 
-import json
 import os
+import re
 import subprocess
 import sys
-import tempfile
 import time
 
-GLASSBOX = os.environ.get("GLASSBOX", "./glassbox")
-GLASSTOP = os.environ.get("GLASSTOP", "./glasstop")
-ELF = os.environ.get("SPIN_ELF", "tests/guest/spin.elf")
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append(bool(ok))
-    print("%s %d - %s%s" % ("ok" if ok else "not ok", len(results), name,
-                            (": " + str(detail)) if detail and not ok else ""), flush=True)
-    return ok
-
-
-def ctl(sock, cmd, args=None):
-    argv = [GLASSBOX, "ctl", "--socket", sock, cmd] + ([json.dumps(args)] if args else [])
-    p = subprocess.run(argv, capture_output=True, text=True, timeout=20)
-    if p.returncode != 0:
-        raise RuntimeError("%s: %s" % (cmd, p.stderr.strip()))
-    return json.loads(p.stdout)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gbtest import GLASSTOP, SPIN_ELF as ELF, Vm, check, summary  # noqa: E402
 
 
 def cpu_list(s):
@@ -63,17 +45,8 @@ def helper_threads(cpus):
     with open("/sys/devices/system/node/%s/cpulist" % nodes[0]) as f:
         node_cpus = cpu_list(f.read().strip())
     want = node_cpus - {cpus[0]}
-    tmp = tempfile.mkdtemp()
-    sock = os.path.join(tmp, "vm.sock")
-    vm = subprocess.Popen([GLASSBOX, "run", "--bios", "none", "--kernel", ELF, "--qmp-socket", sock,
-                           "--name", "numa-io-%d" % os.getpid(),
-                           "--cpu-affinity", "vcpu0=%d" % cpus[0]],
-                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
-    try:
-        for _ in range(200):
-            if os.path.exists(sock):
-                break
-            time.sleep(0.05)
+    with Vm(["--bios", "none", "--kernel", ELF, "--name", "numa-io-%d" % os.getpid(),
+             "--cpu-affinity", "vcpu0=%d" % cpus[0]]) as vm:
         time.sleep(0.3)
         by_name = {}
         for t in os.listdir("/proc/%d/task" % vm.pid):
@@ -83,13 +56,7 @@ def helper_threads(cpus):
         for name in ("gb-qmp", "gb-stats", "gb-jit"):
             check("%s on the node's other CPUs %s" % (name, sorted(want)),
                   by_name.get(name) == want, by_name)
-        ctl(sock, "quit")
-        vm.wait(10)
-    finally:
-        if vm.poll() is None:
-            vm.kill()
-            vm.wait()
-        subprocess.run(["rm", "-rf", tmp])
+        vm.quit()
 
 
 def main():
@@ -100,25 +67,15 @@ def main():
     if len(cpus) < 2:
         print("SKIP: needs 2 CPUs to pin two vCPUs apart, this process may use %d" % len(cpus))
         return 77
-    tmp = tempfile.mkdtemp()
-    sock = os.path.join(tmp, "vm.sock")
     name = "numa-%d" % os.getpid()
     mem_mib = 64
-    vm = subprocess.Popen([GLASSBOX, "run", "--bios", "none", "--kernel", ELF, "--smp", "2",
-                           "--memory", "%dM" % mem_mib, "--name", name, "--qmp-socket", sock,
-                           "--memory-policy", "bind=0",
-                           "--cpu-affinity", "vcpu0=%d,vcpu1=%d" % (cpus[0], cpus[1])],
-                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                          stderr=subprocess.PIPE, text=True)
-    try:
-        for _ in range(200):
-            if os.path.exists(sock):
-                break
-            time.sleep(0.05)
+    with Vm(["--bios", "none", "--kernel", ELF, "--smp", "2", "--memory", "%dM" % mem_mib,
+             "--name", name, "--memory-policy", "bind=0",
+             "--cpu-affinity", "vcpu0=%d,vcpu1=%d" % (cpus[0], cpus[1])]) as vm:
         # the report is refreshed once a second: wait for one with both vCPUs placed
         rep = {}
         for _ in range(60):
-            rep = ctl(sock, "query-numa")
+            rep = vm.ctl("query-numa")
             if all(v.get("tid") and v.get("cpu") is not None for v in rep.get("vcpus", [])) \
                     and rep.get("passes", 0) >= 2:
                 break
@@ -131,7 +88,7 @@ def main():
         check("every sampled resident page is on node 0",
               nodes.get(0, {}).get("sampled-pages") == resident, (nodes, resident))
 
-        threads = {c["cpu-index"]: c["thread-id"] for c in ctl(sock, "query-cpus-fast")}
+        threads = {c["cpu-index"]: c["thread-id"] for c in vm.ctl("query-cpus-fast")}
         for v in rep.get("vcpus", []):
             i, tid = v["vcpu"], v["tid"]
             want = {cpus[i]}
@@ -171,7 +128,6 @@ def main():
                            text=True, timeout=30)
         numa = p.stdout[p.stdout.find("NUMA"):] if "NUMA" in p.stdout else ""
         numa = numa[:numa.find("\nevents")] if "\nevents" in numa else numa
-        import re
         check("glasstop --once shows the NUMA panel: bind=0, node 0 with the memory",
               p.returncode == 0 and "bind=0" in numa and
               re.search(r"^\s+0\s+\S+\s+\[.*100%", numa, re.M) is not None, numa)
@@ -179,17 +135,9 @@ def main():
             check("glasstop --once: vcpu%d on CPU %d, pinned" % (i, cpus[i]),
                   re.search(r"^\s+%d\s+\d+\s+%d\s+0\s.*pinned" % (i, cpus[i]), numa, re.M)
                   is not None, numa)
-        ctl(sock, "quit")
-        vm.wait(10)
-    finally:
-        if vm.poll() is None:
-            vm.kill()
-            vm.wait()
-        subprocess.run(["rm", "-rf", tmp])
+        vm.quit()
     helper_threads(cpus)
-    failed = results.count(False)
-    print("%d passed, %d failed" % (len(results) - failed, failed))
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

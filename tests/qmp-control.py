@@ -22,16 +22,8 @@ import sys
 import tempfile
 import time
 
-GLASSBOX = os.environ.get("GLASSBOX", "./glassbox")
-ELF = os.environ.get("SPIN_ELF", "tests/guest/spin.elf")
-results = []
-
-
-def check(name, ok, detail=""):
-    results.append(bool(ok))
-    print("%s %d - %s%s" % ("ok" if ok else "not ok", len(results), name,
-                            (": " + str(detail)) if detail and not ok else ""), flush=True)
-    return ok
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gbtest import GLASSBOX, SPIN_ELF as ELF, check, summary, wait_for  # noqa: E402
 
 
 class Qmp:
@@ -95,15 +87,6 @@ class Qmp:
 def ticks(path):
     with open(path, errors="replace") as f:
         return f.read().count("tick ")
-
-
-def wait_for(pred, timeout):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def main():
@@ -247,9 +230,7 @@ def main():
             vm.kill()
             vm.wait()
         subprocess.run(["rm", "-rf", tmp])
-    failed = results.count(False)
-    print("%d passed, %d failed" % (len(results) - failed, failed))
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":
