@@ -37,6 +37,7 @@ struct run_config {
     uint64_t max_insns;         /* 0 = unlimited */
     int jit;                    /* --jit on|off: compile hot blocks (engine/jit) */
     uint64_t jit_threshold;     /* executions before a block is compiled; 0 = first */
+    int jit_verify;             /* --jit-verify: check compiled blocks (slow, testing) */
     int trace;
 };
 

@@ -183,6 +183,7 @@ static int create_jit(struct machine *m, char *err, size_t errlen)
                              /* bench/boot --smp 2 on 2 CPUs: nice 0 1.45x QEMU,
                               * nice 10 0.98x; compute benchmarks unchanged */
                              .nice = 10,
+                             .verify = m->cfg.jit_verify,
                              .warn = jit_warn, .opaque = m };
     int r;
 

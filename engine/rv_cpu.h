@@ -123,6 +123,7 @@ struct rv_block {
     uint8_t valid;                  /* cleared when invalidated */
     uint8_t cached;                 /* 0 for the per-hart scratch block */
     uint16_t nmem;                  /* loads/stores: counted per block entry */
+    uint16_t jit_op0;               /* insns[0].op before RV_OP_JIT replaced it */
     struct rv_block_link link[2];   /* direct chaining: [0] taken, [1] fall-through */
     struct rv_insn insns[];
 };
@@ -151,6 +152,22 @@ struct rv_env {
      * gets each value the guest stores there */
     uint64_t tohost, fromhost;
     void (*htif_write)(void *opaque, uint64_t val);
+};
+
+/* --jit-verify: the RAM stores of one block run, so they can be undone
+ * and compared. While h->memlog is set, rv_store_slow() and the AMOs log
+ * each store (and never fill the store TLB, so every store comes back),
+ * and accesses that cannot be replayed (devices, HTIF, pages holding
+ * code, a full log) are refused: not performed, `refused` set, h->fatal
+ * raised so the run stops at its next boundary. */
+#define RV_MEMLOG_MAX 256
+struct rv_memlog {
+    unsigned n;
+    int refused;
+    struct rv_memlog_entry {
+        uint64_t pa, old, val;
+        unsigned size;
+    } e[RV_MEMLOG_MAX];
 };
 
 /* Why rv_hart_run() returned. */
@@ -226,6 +243,11 @@ struct rv_hart {
     uint64_t jit_start;
     struct jit_hart *jit;
     _Atomic uint32_t jit_ready;
+    /* --jit-verify (jit_verify.c): non-NULL makes op_JIT check each
+     * compiled block against the interpreter; memlog is set while one
+     * such run is recorded (see struct rv_memlog) */
+    struct jit_verify *jit_verify;
+    struct rv_memlog *memlog;
 
     /* scratch block for instructions that straddle a page boundary */
     struct rv_block *scratch;
@@ -327,6 +349,10 @@ static inline uint64_t rv_block_execs(const struct rv_block *b)
 void rv_jit_hot(struct rv_hart *h, struct rv_block *b);
 /* Install code the worker finished for this hart (hart thread only). */
 void rv_jit_install(struct rv_hart *h);
+/* --jit-verify: run compiled block b like its code would (same return
+ * value) after checking it against one interpreted run from the same
+ * state; a difference stops the hart (h->fatal) and is reported. */
+int rv_jit_verify(struct rv_hart *h, struct rv_block *b, uint64_t bpc, uint64_t base);
 
 /* --- trace ------------------------------------------------------------- */
 void rv_trace_insn(struct rv_hart *h, uint64_t pc, const struct rv_insn *in);

@@ -228,7 +228,10 @@ out:
     op_JIT:
         /* a compiled block (only ever insns[0]) */
         njit++;
-        r = ((rv_jit_fn)blk->jit_code)(h, bpc, icnt - blk->n);
+        if (unlikely(h->jit_verify))
+            r = rv_jit_verify(h, blk, bpc, icnt - blk->n);
+        else
+            r = ((rv_jit_fn)blk->jit_code)(h, bpc, icnt - blk->n);
         if (likely(r < RV_JIT_LEFT)) {
             pc = h->pc;
             link = &blk->link[r];

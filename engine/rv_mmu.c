@@ -245,6 +245,34 @@ static void host_write(uint8_t *p, unsigned size, uint64_t v)
     }
 }
 
+/* --- --jit-verify: the store log (struct rv_memlog) ---------------------- */
+
+/* Refuse an access the log cannot undo or replay. */
+static int memlog_refuse(struct rv_hart *h)
+{
+    h->memlog->refused = 1;
+    h->fatal = 1;       /* ends the recorded run; jit_verify.c restores it */
+    return RV_TRAP;
+}
+
+/* Log a store of val to RAM at pa (host p) before it happens; NULL when it
+ * must be refused: it could invalidate code or talk to the host (HTIF). */
+static struct rv_memlog_entry *memlog_add(struct rv_hart *h, uint64_t pa, const uint8_t *p,
+                                          unsigned size, uint64_t val)
+{
+    struct rv_memlog *l = h->memlog;
+    struct rv_memlog_entry *e;
+
+    if (l->n >= RV_MEMLOG_MAX || rv_bc_page_has_code(h, pa) || is_htif_page(h, pa))
+        return NULL;
+    e = &l->e[l->n++];
+    e->pa = pa;
+    e->size = size;
+    e->old = host_read(p, size);
+    e->val = size == 8 ? val : val & ((1ull << (8 * size)) - 1);
+    return e;
+}
+
 int rv_load_slow(struct rv_hart *h, uint64_t va, unsigned size, uint64_t *val)
 {
     uint64_t pa, v;
@@ -272,6 +300,8 @@ int rv_load_slow(struct rv_hart *h, uint64_t va, unsigned size, uint64_t *val)
         *val = host_read(host, size);
         return RV_CONT;
     }
+    if (h->memlog)
+        return memlog_refuse(h);    /* device reads may have side effects */
     if (!h->env.bus || bus_read(h->env.bus, pa, size, &v) < 0) {
         rv_raise(h, RV_EXC_LOAD_ACCESS, va);
         return RV_TRAP;
@@ -308,6 +338,8 @@ int rv_store_slow(struct rv_hart *h, uint64_t va, unsigned size, uint64_t val)
     host = rv_ram_ptr(h, pa, size);
     if (host) {
         int ret = RV_CONT;
+        if (h->memlog && !memlog_add(h, pa, host, size, val))
+            return memlog_refuse(h);
         if (rv_bc_page_has_code(h, pa) && rv_bc_invalidate(h, pa, size))
             ret = RV_DONE;      /* this very block may be stale now */
         host_write(host, size, val);
@@ -316,12 +348,14 @@ int rv_store_slow(struct rv_hart *h, uint64_t va, unsigned size, uint64_t val)
                 h->env.htif_write(h->env.opaque, host_read(host, 8));
                 ret = RV_DONE;
             }
-        } else if (!rv_bc_page_has_code(h, pa) &&
+        } else if (!h->memlog && !rv_bc_page_has_code(h, pa) &&
                    pmp_page_ok(h, pa, RV_ACC_STORE, rv_data_priv(h))) {
             tlb_fill(h->tlb_store[h->mmu_idx_data], va, pa, host);
         }
         return ret;
     }
+    if (h->memlog)
+        return memlog_refuse(h);
     if (!h->env.bus || bus_write(h->env.bus, pa, size, val) < 0) {
         rv_raise(h, RV_EXC_STORE_ACCESS, va);
         return RV_TRAP;
@@ -437,6 +471,10 @@ int rv_exec_amo(struct rv_hart *h, const struct rv_insn *in)
     }
     if (in->op == RV_OP_SC_W || in->op == RV_OP_SC_D) {
         int ok = 0;
+        struct rv_memlog_entry *e = NULL;
+        if (h->memlog && h->resv_addr == pa &&
+            !(e = memlog_add(h, pa, host, size, h->x[in->rs2])))
+            return memlog_refuse(h);
         if (h->resv_addr == pa) {
             /* succeeds only if memory still holds what LR saw */
             if (dbl) {
@@ -450,6 +488,8 @@ int rv_exec_amo(struct rv_hart *h, const struct rv_insn *in)
             }
         }
         h->resv_addr = ~0ull;
+        if (e && !ok)
+            h->memlog->n--;         /* it stored nothing */
         h->x[in->rd] = ok ? 0 : 1;
         if (ok && rv_bc_page_has_code(h, pa) && rv_bc_invalidate(h, pa, size))
             return rv_amo_done(h, in);
@@ -457,6 +497,9 @@ int rv_exec_amo(struct rv_hart *h, const struct rv_insn *in)
     }
     {
         uint64_t old, nv, src = h->x[in->rs2];
+        struct rv_memlog_entry *e = NULL;
+        if (h->memlog && !(e = memlog_add(h, pa, host, size, 0)))
+            return memlog_refuse(h);
         if (dbl) {
             uint64_t *p = (uint64_t *)host;
             old = __atomic_load_n(p, __ATOMIC_RELAXED);
@@ -472,6 +515,11 @@ int rv_exec_amo(struct rv_hart *h, const struct rv_insn *in)
             } while (!__atomic_compare_exchange_n(p, &o32, (uint32_t)nv, 1, __ATOMIC_SEQ_CST,
                                                   __ATOMIC_RELAXED));
             h->x[in->rd] = (uint64_t)(int64_t)(int32_t)o32;
+            old = o32;
+        }
+        if (e) {
+            e->old = old;
+            e->val = dbl ? nv : (uint32_t)nv;
         }
         if (rv_bc_page_has_code(h, pa) && rv_bc_invalidate(h, pa, size))
             return rv_amo_done(h, in);

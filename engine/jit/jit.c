@@ -3,6 +3,7 @@
  * per-hart install step. See jit.h for the design. */
 #define _GNU_SOURCE     /* pthread_setname_np */
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <libgccjit.h>
 
 #include "jit.h"
+#include "jit_verify.h"
 
 /* Requests compiled for one hart, waiting for it to install them. */
 struct jit_hart {
@@ -164,7 +166,9 @@ void rv_jit_install(struct rv_hart *h)
         b->jit_code_bytes = r->code_bytes;
         b->jit_compile_us = r->compile_us;
         /* from now on the interpreter's dispatch enters the code; the
-         * request keeps the original instructions */
+         * request keeps the original instructions (and jit_op0 the
+         * first op, for --jit-verify's interpreted run) */
+        b->jit_op0 = b->insns[0].op;
         b->insns[0].op = RV_OP_JIT;
         h->ctr.jit_blocks++;
         h->ctr.jit_code_bytes += r->code_bytes;
@@ -398,6 +402,13 @@ int jit_attach_hart(struct jit_mgr *m, struct rv_hart *h)
     jh = calloc(1, sizeof(*jh));
     if (!jh)
         return -ENOMEM;
+    if (m->cfg.verify) {
+        int r = jit_verify_attach(h, m->cfg.warn, m->cfg.opaque);
+        if (r < 0) {
+            free(jh);
+            return r;
+        }
+    }
     jh->mgr = m;
     jh->h = h;
     pthread_mutex_init(&jh->lock, NULL);
@@ -433,6 +444,20 @@ void jit_mgr_drain(struct jit_mgr *m)
     pthread_mutex_unlock(&m->lock);
 }
 
+/* --jit-verify's summary, so a run shows how much was checked. */
+static void report_verify(struct jit_mgr *m, struct rv_hart *h)
+{
+    struct jit_verify_stats st;
+    char msg[160];
+
+    if (!m->cfg.warn || jit_verify_get_stats(h, &st) < 0)
+        return;
+    snprintf(msg, sizeof(msg), "JIT verify: hart %" PRIu64 ": %" PRIu64 " compiled block runs "
+             "checked, %" PRIu64 " not replayable (unchecked), %" PRIu64 " mismatches",
+             h->mhartid, st.checked, st.skipped, st.mismatches);
+    m->cfg.warn(m->cfg.opaque, msg);
+}
+
 void jit_mgr_free(struct jit_mgr *m)
 {
     if (!m)
@@ -463,6 +488,8 @@ void jit_mgr_free(struct jit_mgr *m)
         struct jit_hart *jh = m->harts[i];
         jh->h->jit = NULL;
         jh->h->jit_start = 0;
+        report_verify(m, jh->h);
+        jit_verify_detach(jh->h);
         pthread_mutex_destroy(&jh->lock);
         pthread_cond_destroy(&jh->cond);
         free(jh);

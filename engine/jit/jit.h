@@ -39,6 +39,10 @@
  *   destroyed: a vCPU may be executing any of them, and there is no
  *   quiescence protocol yet, so there is no eviction (bounded eviction of
  *   whole batches is future work). A block cache flush orphans old code.
+ * - --jit-verify (jit_verify.c): op_JIT then calls rv_jit_verify, which
+ *   runs the block once in the interpreter first, undoes that run (state
+ *   and logged RAM stores, struct rv_memlog) and compares it with the
+ *   compiled run; a difference stops the hart with a diff.
  * - When libgccjit cannot compile (no `as`/`ld` on PATH, ...) the manager
  *   warns once through the callback and disables itself: the machine runs
  *   interpreted.
@@ -68,6 +72,9 @@ struct jit_config {
     int sync;
     int opt_level;              /* gcc -O level (0..3) */
     int nice;                   /* worker thread's nice value (0: as the vCPUs) */
+    /* --jit-verify: check every compiled run against the interpreter
+     * (jit_verify.h); a mismatch's diff goes to warn */
+    int verify;
     /* called once from the worker when compilation fails for good */
     void (*warn)(void *opaque, const char *msg);
     void *opaque;
