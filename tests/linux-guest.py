@@ -9,7 +9,8 @@ Boots the default guest (tools/images/build-guest, cached) and checks:
   5. OpenSBI fw_jump boots it too (fw_dynamic is the default);
   6. two guest NUMA nodes show up in /sys/devices/system/node;
   7. with the JIT compiling early (--jit-threshold 50), a checksum computed
-     in the guest is right and the engine reports compiled blocks.
+     in the guest is right and the engine reports compiled blocks;
+  8. plain `poweroff` (busybox asking init) ends glassbox with status 0.
 Prints "N passed, N failed"; exits 77 when the images cannot be built.
 """
 
@@ -55,14 +56,14 @@ def glassbox(d, disk, extra=(), append="console=ttyS0", ro=False):
             "--drive", drive] + list(extra)
 
 
-def session(argv, body):
+def session(argv, body, off="poweroff -f"):
     g = bc.Guest(argv)
     try:
         g.boot()
         g.expect(bc.BANNER, 120)
         g.wait_prompt(60)
         body(g)
-        return g.poweroff("poweroff -f", 60)
+        return g.poweroff(off, 60)
     except bc.Timeout as e:
         check("guest session", False, str(e))
         sys.stderr.write(g.console()[-4000:] + "\n")
@@ -175,6 +176,11 @@ def main():
                   out.strip()[:80])
         session(glassbox(d, disk, ["--smp", "2", "--jit-threshold", "50",
                                    "--qmp-socket", sock]), jit)
+
+        # 8. plain busybox `poweroff` (asks PID 1) ends glassbox with status 0
+        rc = session(glassbox(d, disk), lambda g: None, off="poweroff")
+        check("plain poweroff in the guest ends glassbox with status 0", rc == 0,
+              "status %s" % rc)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
