@@ -27,67 +27,14 @@ command -v timeout >/dev/null 2>&1 || { echo "SKIP: needs timeout(1) (coreutils)
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/cli-errors.XXXXXX") || exit 99
 trap 'rm -rf "$tmp"' EXIT INT TERM
-failures=0
-cases=0
+err_prog=$gb err_sub=
+. "$(dirname "$0")/errcheck.sh"
 
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
-
-# check WANT_RC LINES NEEDLE... -- ARGS...
-#   Runs glassbox ARGS, expects exit status WANT_RC, and stderr to contain
-#   every NEEDLE (fixed strings). LINES is "1" for a one-line error that
-#   starts with "glassbox: ", or "any".
+# check WANT_RC LINES NEEDLE... -- ARGS...: see expect_error
 check() {
     want=$1 lines=$2
     shift 2
-    needles=
-    while [ "$1" != "--" ]; do
-        needles="$needles
-$1"
-        shift
-    done
-    shift
-    cases=$((cases + 1))
-    timeout "$limit" "$gb" "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-    rc=$?
-    what="glassbox $*"
-    if [ "$rc" -eq 124 ]; then
-        fail "$what: hung (killed after ${limit}s)"
-        return
-    fi
-    if [ "$rc" -ge 128 ]; then
-        fail "$what: killed by signal $((rc - 128))"
-    fi
-    if grep -E -q 'Segmentation|Sanitizer|runtime error:|Aborted|core dumped|Assertion|double free|stack smashing' "$tmp/err"; then
-        fail "$what: crash or sanitizer report:"
-        sed 's/^/    /' "$tmp/err"
-    fi
-    if [ "$rc" -ne "$want" ]; then
-        fail "$what: exit status $rc, want $want"
-        sed 's/^/    stderr: /' "$tmp/err"
-    fi
-    if [ "$lines" = 1 ]; then
-        n=$(wc -l <"$tmp/err")
-        if [ "$n" -ne 1 ]; then
-            fail "$what: $n lines on stderr, want exactly one:"
-            sed 's/^/    /' "$tmp/err"
-        elif ! grep -q '^glassbox: ' "$tmp/err"; then
-            fail "$what: error does not start with 'glassbox: ': $(cat "$tmp/err")"
-        fi
-    fi
-    printf '%s\n' "$needles" | while IFS= read -r needle; do
-        [ -z "$needle" ] && continue
-        if ! grep -F -q -- "$needle" "$tmp/err"; then
-            echo "FAIL: $what: stderr does not mention '$needle': $(cat "$tmp/err")"
-            echo x >>"$tmp/needle-fail"
-        fi
-    done
-    if [ -f "$tmp/needle-fail" ]; then
-        failures=$((failures + 1))
-        rm -f "$tmp/needle-fail"
-    fi
+    expect_error "$want" "$lines" any "$@"
 }
 
 # ok WANT_RC -- ARGS...: a guest that finishes by itself (no stderr)

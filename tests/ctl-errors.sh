@@ -32,13 +32,8 @@ trap cleanup EXIT INT TERM
 XDG_RUNTIME_DIR=$tmp/run
 export XDG_RUNTIME_DIR
 mkdir -m 700 "$XDG_RUNTIME_DIR" "$XDG_RUNTIME_DIR/glassbox" || exit 99
-failures=0
-cases=0
-
-fail() {
-    echo "FAIL: $*"
-    failures=$((failures + 1))
-}
+err_prog=$gb err_sub=ctl
+. "$(dirname "$0")/errcheck.sh"
 
 # check WANT_RC NEEDLE... -- ARGS...
 #   Runs glassbox ctl ARGS; expects exit status WANT_RC, nothing on stdout,
@@ -46,34 +41,7 @@ fail() {
 check() {
     want=$1
     shift
-    needles=
-    while [ "$1" != "--" ]; do
-        needles="$needles
-$1"
-        shift
-    done
-    shift
-    cases=$((cases + 1))
-    timeout "$limit" "$gb" ctl "$@" >"$tmp/out" 2>"$tmp/err" </dev/null
-    rc=$?
-    what="glassbox ctl $*"
-    if [ "$rc" -eq 124 ]; then
-        fail "$what: hung (killed after ${limit}s)"
-        return
-    fi
-    [ "$rc" -eq "$want" ] || fail "$what: exit $rc, want $want (stderr: $(cat "$tmp/err"))"
-    [ -s "$tmp/out" ] && fail "$what: printed on stdout: $(cat "$tmp/out")"
-    [ "$(wc -l <"$tmp/err")" -eq 1 ] || fail "$what: stderr is not one line: $(cat "$tmp/err")"
-    head -c 10 "$tmp/err" | grep -q '^glassbox: ' || fail "$what: stderr lacks 'glassbox: '"
-    grep -qi 'sanitizer\|runtime error\|core dumped' "$tmp/err" && fail "$what: crashed"
-    printf '%s\n' "$needles" | while IFS= read -r n; do
-        [ -z "$n" ] && continue
-        grep -qF -- "$n" "$tmp/err" || echo "FAIL: $what: stderr lacks '$n': $(cat "$tmp/err")"
-    done >"$tmp/needles"
-    if [ -s "$tmp/needles" ]; then
-        cat "$tmp/needles"
-        failures=$((failures + 1))
-    fi
+    expect_error "$want" 1 empty "$@"
 }
 
 vm=ctltest-$$

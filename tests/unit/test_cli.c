@@ -21,24 +21,31 @@
 
 /* ---- cli_parse_size ------------------------------------------------------ */
 
-static void size_ok(const char *s, uint64_t want)
+typedef int (*parse_fn)(const char *s, uint64_t *out);
+
+/* parse(s) must succeed with want, or fail with -EINVAL (want_ok 0) */
+static void parse_check(parse_fn parse, const char *what, const char *s, int want_ok,
+                        uint64_t want)
 {
     uint64_t v = 0xdead;
+    int r = parse(s, &v);
 
-    if (cli_parse_size(s, &v) != 0)
-        fail_msg("size '%s' rejected", s);
+    if (!want_ok) {
+        if (r != -EINVAL)
+            fail_msg("%s '%s' accepted as %llu", what, s ? s : "(null)", (unsigned long long)v);
+        return;
+    }
+    if (r != 0)
+        fail_msg("%s '%s' rejected", what, s);
     if (v != want)
-        fail_msg("size '%s' = %llu, want %llu", s, (unsigned long long)v,
+        fail_msg("%s '%s' = %llu, want %llu", what, s, (unsigned long long)v,
                  (unsigned long long)want);
 }
 
-static void size_bad(const char *s)
-{
-    uint64_t v = 0xdead;
-
-    if (cli_parse_size(s, &v) != -EINVAL)
-        fail_msg("size '%s' accepted as %llu", s ? s : "(null)", (unsigned long long)v);
-}
+#define size_ok(s, want) parse_check(cli_parse_size, "size", (s), 1, (want))
+#define size_bad(s) parse_check(cli_parse_size, "size", (s), 0, 0)
+#define count_ok(s, want) parse_check(cli_parse_count, "count", (s), 1, (want))
+#define count_bad(s) parse_check(cli_parse_count, "count", (s), 0, 0)
 
 static void test_parse_size(void **state)
 {
@@ -79,25 +86,6 @@ static void test_parse_size(void **state)
 }
 
 /* ---- cli_parse_count ----------------------------------------------------- */
-
-static void count_ok(const char *s, uint64_t want)
-{
-    uint64_t v = 0xdead;
-
-    if (cli_parse_count(s, &v) != 0)
-        fail_msg("count '%s' rejected", s);
-    if (v != want)
-        fail_msg("count '%s' = %llu, want %llu", s, (unsigned long long)v,
-                 (unsigned long long)want);
-}
-
-static void count_bad(const char *s)
-{
-    uint64_t v = 0xdead;
-
-    if (cli_parse_count(s, &v) != -EINVAL)
-        fail_msg("count '%s' accepted as %llu", s ? s : "(null)", (unsigned long long)v);
-}
 
 static void test_parse_count(void **state)
 {

@@ -28,6 +28,7 @@
 #include "rv_cpu.h"
 #include "stats.h"
 #include "../../tui/stats_reader.h"
+#include "stats_fixture.h"
 
 static void test_name(char *buf, size_t len, const char *tag)
 {
@@ -36,17 +37,7 @@ static void test_name(char *buf, size_t len, const char *tag)
 
 static struct stats *make(const char *name, unsigned nvcpus)
 {
-    struct stats_config cfg = {
-        .name = name, .arch = "riscv64", .accel = "tcg", .machine = "virt, test",
-        .nvcpus = nvcpus, .ram_base = 0x80000000ull, .ram_bytes = 64ull << 20,
-        .sample_hz = 50, .hot_window_ms = 300,
-    };
-    struct stats *s = NULL;
-    char err[256] = "";
-
-    if (stats_create(&s, &cfg, err, sizeof(err)) != 0)
-        fail_msg("stats_create(%s): %s", name, err);
-    return s;
+    return stats_fixture_make(name, nvcpus);
 }
 
 static size_t region_size(struct stats *s)
