@@ -782,9 +782,8 @@ static int lc_move(struct machine *m, enum gb_vm_state to, const char *reason, c
     return r;
 }
 
-static int bad_state(struct machine *m, enum gb_vm_state st, char *err, size_t errlen)
+static int bad_state(enum gb_vm_state st, char *err, size_t errlen)
 {
-    (void)m;
     snprintf(err, errlen, "the VM is %s", gb_vm_state_name(st));
     return -EINVAL;
 }
@@ -799,7 +798,7 @@ static int do_pause(struct machine *m, enum gb_vm_state st, const char *reason, 
     if (st == GB_VM_PAUSED)
         return 0;
     if (st != GB_VM_RUNNING)
-        return bad_state(m, st, err, errlen);
+        return bad_state(st, err, errlen);
     r = lc_move(m, GB_VM_PAUSED, NULL, err, errlen);
     if (r < 0)
         return r;
@@ -822,7 +821,7 @@ static int do_resume(struct machine *m, enum gb_vm_state st, const char *reason,
     if (st == GB_VM_RUNNING)
         return 0;
     if (st != GB_VM_PAUSED)
-        return bad_state(m, st, err, errlen);
+        return bad_state(st, err, errlen);
     /* restart the clock where it stood, before any vCPU reads it */
     if (c & CLOCK_FROZEN)
         atomic_store(&m->clock, now_ns() - (c & ~CLOCK_FROZEN));
@@ -847,7 +846,7 @@ static int do_reset(struct machine *m, enum gb_vm_state st, const char *reason, 
         return 0;
     }
     if (st != GB_VM_PAUSED)
-        return bad_state(m, st, err, errlen);
+        return bad_state(st, err, errlen);
     /* every vCPU is parked: reset in place, stay paused */
     r = boot_load(m, err, errlen);
     if (r < 0)
@@ -865,7 +864,7 @@ static int do_quit(struct machine *m, enum gb_vm_state st, const char *reason, c
     if (st == GB_VM_SHUTTING_DOWN || st == GB_VM_STOPPED)
         return 0;
     if (st != GB_VM_RUNNING && st != GB_VM_PAUSED)
-        return bad_state(m, st, err, errlen);
+        return bad_state(st, err, errlen);
     /* leaving paused also wakes the parked vCPUs, which then exit */
     r = lc_move(m, GB_VM_SHUTTING_DOWN, reason, err, errlen);
     if (r == 0)
@@ -906,10 +905,8 @@ int machine_powerdown(struct machine *m, char *err, size_t errlen)
     enum gb_vm_state s = lifecycle_state(m->lc);
     char msg[256];
 
-    if (s != GB_VM_RUNNING && s != GB_VM_PAUSED) {
-        snprintf(err, errlen, "the VM is %s", gb_vm_state_name(s));
-        return -EINVAL;
-    }
+    if (s != GB_VM_RUNNING && s != GB_VM_PAUSED)
+        return bad_state(s, err, errlen);
     lifecycle_note(m->lc, "POWERDOWN", "the virt machine has no power button: the guest is not told",
                    msg, sizeof(msg));
     return 0;

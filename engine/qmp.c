@@ -701,12 +701,7 @@ static void *io_thread(void *arg)
                 read_client(who[i]);
         }
     }
-    /* last words (a reply to quit): whatever the sockets take now */
-    pthread_mutex_lock(&s->lock);
-    for (struct qmp_conn *c = s->conns; c; c = c->next)
-        if (c->fd >= 0 && !c->dead)
-            conn_flush_locked(c);
-    pthread_mutex_unlock(&s->lock);
+    /* pending replies (to quit) are flushed by qmp_server_destroy() */
     free(pfd);
     free(who);
     return NULL;

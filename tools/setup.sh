@@ -13,7 +13,7 @@ libgccjit-12-dev binutils
 libhwloc-dev hwloc
 libslirp-dev libglib2.0-dev
 libjson-c-dev
-libncursesw5-dev
+libncurses-dev
 gcc-riscv64-unknown-elf picolibc-riscv64-unknown-elf binutils-riscv64-unknown-elf
 gcc-riscv64-linux-gnu binutils-riscv64-linux-gnu libc6-dev-riscv64-cross perl
 linux-source-6.1 flex bison bc libssl-dev libelf-dev cpio dpkg-dev e2fsprogs xz-utils

@@ -485,6 +485,17 @@ static gcc_jit_rvalue *convert(struct gen *g, gcc_jit_rvalue *v, enum conv cv)
 }
 
 /* dst = load (integer or FP register, given as an lvalue) */
+/* TLB miss: exact guest state for the helper, then (h, va, size, ...) as
+ * rv_load_slow/rv_store_slow take them. */
+static void slow_path_args(struct gen *g, gcc_jit_rvalue **args, unsigned size)
+{
+    sync_state(g, pc_plus(g, 0), 0);
+    args[0] = hptr(g);
+    args[1] = gcc_jit_lvalue_as_rvalue(g->va);
+    args[2] = gcc_jit_context_new_rvalue_from_int(
+        g->c, gcc_jit_context_get_type(g->c, GCC_JIT_TYPE_UNSIGNED_INT), (int)size);
+}
+
 static void gen_load(struct gen *g, gcc_jit_lvalue *dst, gcc_jit_type *t, unsigned size,
                      enum conv cv)
 {
@@ -499,10 +510,7 @@ static void gen_load(struct gen *g, gcc_jit_lvalue *dst, gcc_jit_type *t, unsign
     gcc_jit_block_end_with_jump(fast, NULL, next);
 
     g->cur = slow;
-    sync_state(g, pc_plus(g, 0), 0);
-    args[0] = hptr(g);
-    args[1] = gcc_jit_lvalue_as_rvalue(g->va);
-    args[2] = gcc_jit_context_new_rvalue_from_int(g->c, gcc_jit_context_get_type(g->c, GCC_JIT_TYPE_UNSIGNED_INT), (int)size);
+    slow_path_args(g, args, size);
     args[3] = gcc_jit_lvalue_get_address(g->tmp, NULL);
     assign(g, g->rc, call(g, (void *)rv_load_slow, g->vint, 4, args));
     {
@@ -532,10 +540,7 @@ static void gen_store(struct gen *g, gcc_jit_rvalue *val, gcc_jit_type *t, unsig
     gcc_jit_block_end_with_jump(fast, NULL, next);
 
     g->cur = slow;
-    sync_state(g, pc_plus(g, 0), 0);
-    args[0] = hptr(g);
-    args[1] = gcc_jit_lvalue_as_rvalue(g->va);
-    args[2] = gcc_jit_context_new_rvalue_from_int(g->c, gcc_jit_context_get_type(g->c, GCC_JIT_TYPE_UNSIGNED_INT), (int)size);
+    slow_path_args(g, args, size);
     args[3] = val;
     assign(g, g->rc, call(g, (void *)rv_store_slow, g->vint, 4, args));
     trap = branch_off(g, cmp(g, GCC_JIT_COMPARISON_EQ, gcc_jit_lvalue_as_rvalue(g->rc), kint(g, RV_TRAP)));
