@@ -93,6 +93,13 @@ struct rv_counters {
      * host code bytes and compile time of the installed blocks */
     uint64_t jit_requests, jit_blocks, jit_discarded, jit_execs;
     uint64_t jit_code_bytes, jit_compile_ns;
+    /* instructions retired inside compiled code (the rest: interpreter);
+     * guest blocks covered by installed regions; regions evicted with
+     * their batch; regions taken from / refused by the --jit-cache dir;
+     * exits that went straight on to compiled code (region-internal
+     * jumps back and chained exits) */
+    uint64_t jit_insns, jit_region_blocks, jit_evictions;
+    uint64_t jit_cache_loads, jit_cache_rejects, jit_chain_hits;
 };
 
 /* A block's cached successor for one exit (taken / fall-through): the
