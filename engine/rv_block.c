@@ -197,6 +197,14 @@ static struct rv_block *straddling_block(struct rv_hart *h, uint64_t pa)
     return b;
 }
 
+struct rv_block *rv_bc_find(struct rv_hart *h, uint64_t pa)
+{
+    for (struct rv_block *b = h->bc->hash[bc_hash(pa)]; b; b = b->hash_next)
+        if (b->paddr == pa && b->valid)
+            return b;
+    return NULL;
+}
+
 struct rv_block *rv_block_get(struct rv_hart *h)
 {
     struct rv_block_cache *bc = h->bc;
@@ -208,9 +216,9 @@ struct rv_block *rv_block_get(struct rv_hart *h)
 
     if (rv_fetch_xlate(h, h->pc, &pa))
         return NULL;
-    for (b = bc->hash[bc_hash(pa)]; b; b = b->hash_next)
-        if (b->paddr == pa && b->valid)
-            return b;
+    b = rv_bc_find(h, pa);
+    if (b)
+        return b;
 
     h->ctr.block_misses++;
     max = h->trace ? 1 : BC_MAX_INSNS;
@@ -227,7 +235,10 @@ struct rv_block *rv_block_get(struct rv_hart *h)
     b->n = n;
     b->exec_count = b->exec_base = h->jit_start;
     b->jit_code = NULL;
+    b->jit_region = NULL;
     b->jit_code_bytes = b->jit_compile_us = 0;
+    b->span_lo = (uint16_t)(pa & ~RV_PAGE_MASK);
+    b->span_hi = (uint16_t)(b->span_lo + b->bytes);
     memset(b->link, 0, sizeof(b->link));
     b->valid = 1;
     b->cached = 1;

@@ -131,6 +131,11 @@ struct rv_block {
     uint8_t cached;                 /* 0 for the per-hart scratch block */
     uint16_t nmem;                  /* loads/stores: counted per block entry */
     uint16_t jit_op0;               /* insns[0].op before RV_OP_JIT replaced it */
+    /* page offsets [span_lo, span_hi) of the guest bytes whose change must
+     * drop this block: its own bytes, widened to a whole JIT region's
+     * when one is installed here */
+    uint16_t span_lo, span_hi;
+    struct jit_region *jit_region;  /* the installed region (engine/jit) */
     struct rv_block_link link[2];   /* direct chaining: [0] taken, [1] fall-through */
     struct rv_insn insns[];
 };
@@ -325,6 +330,8 @@ void rv_bc_free(struct rv_block_cache *bc);
 /* Look up or decode the block at the hart's pc. Returns NULL when a trap
  * was raised (fetch fault); the hart's pc then points at the handler. */
 struct rv_block *rv_block_get(struct rv_hart *h);
+/* The valid cached block starting at guest-physical pa, or NULL (no decode). */
+struct rv_block *rv_bc_find(struct rv_hart *h, uint64_t pa);
 void rv_bc_flush(struct rv_hart *h);
 /* Called on a store (CPU or DMA) into guest-physical [pa, pa+len): drops
  * blocks decoded from those pages. Returns nonzero if any were dropped. */
