@@ -283,6 +283,12 @@ static struct json_object *vcpu_object(const struct gb_stats_vcpu *v)
     put_u64(jit, "code-bytes", v->jit_code_bytes);
     put_u64(jit, "compile-ns", v->jit_compile_ns);
     put_u64(jit, "compiled", v->jit_compiled);
+    put_u64(jit, "insns", v->jit_insns);
+    put_u64(jit, "region-blocks", v->jit_region_blocks);
+    put_u64(jit, "evictions", v->jit_evictions);
+    put_u64(jit, "cache-loads", v->jit_cache_loads);
+    put_u64(jit, "cache-rejects", v->jit_cache_rejects);
+    put_u64(jit, "chain-hits", v->jit_chain_hits);
     json_object_object_add(o, "jit", jit);
     return o;
 }

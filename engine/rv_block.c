@@ -1,7 +1,8 @@
 /* Block cache: guest basic blocks decoded once into predecoded arrays,
  * found by guest-physical address. Pages that hold decoded code lose their
- * fast store-TLB entries, so the first store into such a page reaches
- * rv_store_slow(), which drops the page's blocks (self-modifying code). */
+ * fast store-TLB entries, so every store into such a page reaches
+ * rv_store_slow(), which drops the blocks whose bytes it overwrote
+ * (self-modifying code); stores to the page's other bytes drop nothing. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,32 +102,58 @@ static void unlink_hash(struct rv_block_cache *bc, struct rv_block *b)
         *pp = b->hash_next;
 }
 
-int rv_bc_invalidate(struct rv_hart *h, uint64_t pa, uint64_t len)
+/* Drop the blocks of one page whose spans overlap page offsets [lo, hi);
+ * the others stay, so data stored next to code costs no re-decode.
+ * Returns the number dropped. */
+static unsigned drop_overlapping(struct rv_hart *h, struct rv_block **head, unsigned lo,
+                                 unsigned hi)
 {
-    struct rv_block_cache *bc = h->bc;
-    int dropped = 0;
+    struct rv_block **pp = head;
+    unsigned n = 0;
 
-    if (!bc || len == 0)
-        return 0;
-    for (uint64_t p = pa & RV_PAGE_MASK; p < pa + len; p += RV_PAGE_SIZE) {
-        uint64_t off = p - bc->ram_base;
-        struct rv_block *b;
-        if (off >= bc->ram_size)
-            continue;
-        for (b = bc->page_head[off >> RV_PAGE_SHIFT]; b; b = b->page_next) {
+    while (*pp) {
+        struct rv_block *b = *pp;
+        if (b->span_lo < hi && lo < b->span_hi) {
             /* jump-cache entries see valid == 0 and miss; the memory stays
              * until the next full flush, so a running block is safe */
             b->valid = 0;
-            unlink_hash(bc, b);
-            h->ctr.block_invalidations++;
-            dropped = 1;
+            unlink_hash(h->bc, b);
+            *pp = b->page_next;
+            n++;
+        } else {
+            pp = &b->page_next;
         }
-        bc->page_head[off >> RV_PAGE_SHIFT] = NULL;
+    }
+    return n;
+}
+
+int rv_bc_invalidate(struct rv_hart *h, uint64_t pa, uint64_t len)
+{
+    struct rv_block_cache *bc = h->bc;
+    uint64_t end = pa + len;
+    unsigned dropped = 0;
+
+    if (!bc || len == 0)
+        return 0;
+    if (end < pa)
+        end = UINT64_MAX;
+    /* the second test stops p from wrapping past the top of the space */
+    for (uint64_t p = pa & RV_PAGE_MASK; p < end && p >= (pa & RV_PAGE_MASK);
+         p += RV_PAGE_SIZE) {
+        uint64_t off = p - bc->ram_base;
+        uint64_t lo = pa > p ? pa - p : 0;
+        uint64_t hi = end - p < RV_PAGE_SIZE ? end - p : RV_PAGE_SIZE;
+        if (off >= bc->ram_size)
+            continue;
+        dropped += drop_overlapping(h, &bc->page_head[off >> RV_PAGE_SHIFT], (unsigned)lo,
+                                    (unsigned)hi);
     }
     /* links to the dropped blocks are not checked for valid: cut them all */
-    if (dropped)
+    if (dropped) {
+        h->ctr.block_invalidations += dropped;
         h->xlate_gen++;
-    return dropped;
+    }
+    return dropped != 0;
 }
 
 /* Decode at most max instructions from host memory p (guest-physical pa,

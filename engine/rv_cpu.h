@@ -193,6 +193,11 @@ enum rv_exit {
 #define RV_REQ_EXIT   1u    /* leave rv_hart_run (finisher, HTIF, lifecycle) */
 #define RV_REQ_CHECK  2u    /* re-evaluate interrupts now */
 
+/* Runtime helpers the generated code calls through the hart (so compiled
+ * code holds no host address and a --jit-cache entry works in a later
+ * process); indices in jit_gen.c. */
+#define RV_JIT_RT_MAX 24
+
 struct rv_hart {
     /* hot state first */
     uint64_t x[33];             /* x[32] is the rd=x0 sink */
@@ -255,6 +260,7 @@ struct rv_hart {
     uint64_t jit_start;
     struct jit_hart *jit;
     _Atomic uint32_t jit_ready;
+    void *jit_rt[RV_JIT_RT_MAX];
     /* --jit-verify (jit_verify.c): non-NULL makes op_JIT check each
      * compiled block against the interpreter; memlog is set while one
      * such run is recorded (see struct rv_memlog) */
@@ -334,7 +340,8 @@ struct rv_block *rv_block_get(struct rv_hart *h);
 struct rv_block *rv_bc_find(struct rv_hart *h, uint64_t pa);
 void rv_bc_flush(struct rv_hart *h);
 /* Called on a store (CPU or DMA) into guest-physical [pa, pa+len): drops
- * blocks decoded from those pages. Returns nonzero if any were dropped. */
+ * the blocks whose span (span_lo/span_hi) overlaps those bytes. Returns
+ * nonzero if any were dropped. */
 int rv_bc_invalidate(struct rv_hart *h, uint64_t pa, uint64_t len);
 int rv_bc_page_has_code(struct rv_hart *h, uint64_t pa);
 /* Call fn for every valid cached block, from the hart's own thread (the
@@ -347,13 +354,20 @@ void rv_bc_for_each(struct rv_hart *h, void (*fn)(void *ctx, const struct rv_blo
 uint64_t rv_bc_generation(const struct rv_hart *h);
 
 /* --- JIT hooks (engine/jit/jit.c) ----------------------------------------
- * Compiled block: runs the block whose first instruction is at virtual
- * pc bpc, with instret == base at entry. Returns 0 or 1 when it left
- * through exit 0 (taken) or 1 (fall-through) with h->pc at the successor,
- * or RV_JIT_LEFT + i when it left at instruction i (trap, helper ending
- * the block) with h->pc and h->instret exact. */
-#define RV_JIT_LEFT 2
-typedef int (*rv_jit_fn)(struct rv_hart *h, uint64_t bpc, uint64_t base);
+ * A compiled region: one function for several blocks of one guest page.
+ * It runs from its entry block, whose first instruction is at virtual pc
+ * bpc, with instret == base at entry, and always returns with h->pc and
+ * h->instret exact: either exit k >= 0 (a jump out of the region whose
+ * successor block the interpreter may find through link[k]) or -1 (left
+ * early: trap, helper, request, budget: the slow boundary follows). */
+struct jit_region;
+typedef int (*rv_jit_fn)(struct rv_hart *h, uint64_t bpc, uint64_t base, struct jit_region *r);
+struct jit_region {
+    rv_jit_fn fn;
+    struct rv_block *blk;           /* the entry block it is installed on */
+    const struct rv_insn *insns;    /* the copies the helper calls point into */
+    struct rv_block_link *link;     /* one per exit */
+};
 static inline uint64_t rv_block_execs(const struct rv_block *b)
 {
     return b->exec_count - b->exec_base;

@@ -99,7 +99,8 @@ enum rv_exit rv_hart_run(struct rv_hart *h, uint64_t budget)
     struct rv_block_link *link = NULL;  /* exit being taken */
     uint64_t priv_mark = h->instret;
     uint64_t nfast = 0, nmem = 0;   /* jump-cache hits, TLB lookups */
-    uint64_t njit = 0;              /* entries into compiled blocks */
+    uint64_t njit = 0;              /* entries into compiled regions */
+    uint64_t njit_insns = 0;        /* instructions they retired */
     enum rv_exit ret;
     int r;
 
@@ -223,22 +224,30 @@ out:
     h->ctr.block_hits += nfast;
     h->ctr.dtlb_lookups += nmem;
     h->ctr.jit_execs += njit;
+    h->ctr.jit_insns += njit_insns;
     return ret;
 
     op_JIT:
-        /* a compiled block (only ever insns[0]) */
+        /* a compiled region (only ever insns[0]); it counts its own TLB
+         * lookups and leaves h->pc and h->instret exact */
         njit++;
-        if (unlikely(h->jit_verify))
-            r = rv_jit_verify(h, blk, bpc, icnt - blk->n);
-        else
-            r = ((rv_jit_fn)blk->jit_code)(h, bpc, icnt - blk->n);
-        if (likely(r < RV_JIT_LEFT)) {
+        nmem -= blk->nmem;
+        icnt -= blk->n;
+        {
+            struct jit_region *R = blk->jit_region;
+            if (unlikely(h->jit_verify))
+                r = rv_jit_verify(h, blk, bpc, icnt);
+            else
+                r = R->fn(h, bpc, icnt, R);
+            njit_insns += h->instret - icnt;
             pc = h->pc;
-            link = &blk->link[r];
-            goto boundary;
+            icnt = h->instret;
+            if (likely(r >= 0)) {
+                link = &R->link[r];
+                goto boundary;
+            }
         }
-        in = blk->insns + (r - RV_JIT_LEFT);
-        goto left_block;
+        goto slow;
 
     op_END:
         /* fell off the end (size or page limit): icnt already counts all */

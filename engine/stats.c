@@ -860,6 +860,12 @@ static uint64_t sample_vcpu(struct stats *s, unsigned i, uint64_t now)
     v.jit_code_bytes = c.jit_code_bytes;
     v.jit_compile_ns = c.jit_compile_ns;
     v.jit_compiled = c.jit_blocks;
+    v.jit_insns = c.jit_insns;
+    v.jit_region_blocks = c.jit_region_blocks;
+    v.jit_evictions = c.jit_evictions;
+    v.jit_cache_loads = c.jit_cache_loads;
+    v.jit_cache_rejects = c.jit_cache_rejects;
+    v.jit_chain_hits = c.jit_chain_hits;
     gb_stats_seq_store(&s->vcpu[i], &v, sizeof(v));
     return v.instret;
 }

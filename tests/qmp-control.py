@@ -172,6 +172,13 @@ def main():
         check("unknown command: CommandNotFound", r.get("error", {}).get("class") == "CommandNotFound", r)
         stats = q.cmd("query-stats").get("return", {})
         check("query-stats has vCPU counters", json.dumps(stats).find("instret") >= 0, list(stats)[:8])
+        # the JIT tier's counters (stats ABI 1.2): present on every vCPU, integers
+        tier = ("insns", "region-blocks", "evictions", "cache-loads", "cache-rejects", "chain-hits")
+        jits = [v.get("jit", {}) for v in stats.get("vcpus", [])]
+        check("query-stats: vCPU jit has the tier counters as integers",
+              bool(jits) and all(type(j.get(k)) is int and j[k] >= 0 for j in jits for k in tier), jits)
+        check("query-stats: stats ABI minor >= 2", stats.get("abi", {}).get("minor", 0) >= 2,
+              stats.get("abi"))
 
         # glassbox ctl against the same VM
         p = subprocess.run([GLASSBOX, "ctl", "--socket", sock, "query-status"], capture_output=True,

@@ -47,9 +47,16 @@ int gt_snap_take(struct gt_snap *s, const struct gb_reader *r, uint64_t now_ns)
     if (gb_reader_status(r, &s->status) < 0)
         rc = -EAGAIN;
     s->status.reason[sizeof(s->status.reason) - 1] = '\0';
-    for (unsigned i = 0; i < s->nvcpus; i++)
-        if (gb_reader_vcpu(r, i, &s->vcpu[i]) < 0)
+    for (unsigned i = 0; i < s->nvcpus; i++) {
+        struct gb_stats_vcpu *v = &s->vcpu[i];
+        if (gb_reader_vcpu(r, i, v) < 0)
             rc = -EAGAIN;
+        /* words a 1.1 writer kept reserved: never read them as counters */
+        if (s->abi_minor < GB_STATS_MINOR_JIT_TIER)
+            memset(&v->jit_insns, 0,
+                   offsetof(struct gb_stats_vcpu, reserved)
+                       - offsetof(struct gb_stats_vcpu, jit_insns));
+    }
     for (unsigned k = 0; k < 2; k++) {
         if (gb_reader_hot(r, k, &s->hot[k]) < 0)
             rc = -EAGAIN;
@@ -73,6 +80,30 @@ int gt_snap_take(struct gt_snap *s, const struct gb_reader *r, uint64_t now_ns)
 double gt_frac(uint64_t hits, uint64_t lookups)
 {
     return lookups ? (double)hits / (double)lookups : -1.0;
+}
+
+/* gt_frac capped at 1: instret and jit_insns are sampled one after the
+ * other, so the part may run a little ahead of the whole. */
+static double share(uint64_t part, uint64_t all)
+{
+    double f = gt_frac(part, all);
+
+    return f > 1 ? 1 : f;
+}
+
+double gt_jit_share_total(const struct gt_snap *s, int hart)
+{
+    uint64_t jit = 0, all = 0;
+
+    if (s->abi_minor < GB_STATS_MINOR_JIT_TIER)
+        return -1;
+    for (unsigned i = 0; i < s->nvcpus && i < GB_STATS_MAX_VCPUS; i++) {
+        if (hart >= 0 && (unsigned)hart != i)
+            continue;
+        jit += s->vcpu[i].jit_insns;
+        all += s->vcpu[i].instret;
+    }
+    return share(jit, all);
 }
 
 /* Counter difference that survives a reset of the source (e.g. a new
@@ -136,8 +167,10 @@ static double per_s(uint64_t a, uint64_t b, double dt)
 void gt_rates_compute(const struct gt_snap *a, const struct gt_snap *b, struct gt_rates *o)
 {
     struct tlb_counts ta = { 0 }, tb = { 0 };
-    uint64_t instret = 0, t0 = 0, t1 = 0;
+    uint64_t instret = 0, t0 = 0, t1 = 0, d_all = 0, d_jit = 0;
     unsigned n = b->nvcpus < GB_STATS_MAX_VCPUS ? b->nvcpus : GB_STATS_MAX_VCPUS;
+    int jit_known = a->abi_minor >= GB_STATS_MINOR_JIT_TIER
+                    && b->abi_minor >= GB_STATS_MINOR_JIT_TIER;
 
     memset(o, 0, sizeof(*o));
     for (unsigned i = 0; i < n; i++) {
@@ -153,6 +186,10 @@ void gt_rates_compute(const struct gt_snap *a, const struct gt_snap *b, struct g
         tlb_add(&tb, vb);
         tlb_rates(&ca, &cb, dt, &r->tlb);
         instret += vb->instret;
+        uint64_t di = delta(va->instret, vb->instret), dj = delta(va->jit_insns, vb->jit_insns);
+        r->jit_share = jit_known ? share(dj, di) : -1.0;
+        d_all += di;
+        d_jit += dj;
         uint64_t pall = 0;
         for (unsigned p = 0; p < 4; p++)
             pall += delta(va->insns_by_priv[p], vb->insns_by_priv[p]);
@@ -177,6 +214,7 @@ void gt_rates_compute(const struct gt_snap *a, const struct gt_snap *b, struct g
             t0 = va->sample_mono_ns;
     }
     o->dt_s = t1 > t0 ? (double)(t1 - t0) / 1e9 : 0.0;
+    o->jit_share = jit_known ? share(d_jit, d_all) : -1.0;
     tlb_rates(&ta, &tb, o->dt_s, &o->tlb);
     if (b->heartbeat_ns > b->start_mono_ns)
         o->mips_avg = (double)instret / ((double)(b->heartbeat_ns - b->start_mono_ns) / 1e3);

@@ -52,6 +52,8 @@ struct gt_vcpu_rates {
     double priv_share[4];               /* of the interval's insns, by privilege; -1: none */
     double exc_s, irq_s;
     double idle;                        /* share of the interval in WFI */
+    double jit_share;                   /* of the interval's insns, the share run compiled;
+                                         * -1: none, or not published (ABI < 1.2) */
     struct gt_tlb_rates tlb;
 };
 
@@ -64,6 +66,7 @@ struct gt_rates {
     double mips, mips_avg;              /* all harts: now, since start */
     double exc_s, irq_s;
     double jit_compiled_s;              /* blocks compiled per second, all harts */
+    double jit_share;                   /* all harts' interval insns run compiled, or -1 */
     struct gt_vcpu_rates vcpu[GB_STATS_MAX_VCPUS];
     struct gt_tlb_rates tlb;            /* all harts */
     struct gt_dev_rates dev[GB_STATS_MAX_DEVICES];
@@ -75,6 +78,10 @@ struct gt_rates {
 void gt_rates_compute(const struct gt_snap *a, const struct gt_snap *b, struct gt_rates *out);
 /* Hit fraction of hits out of lookups, or -1 when lookups is 0. */
 double gt_frac(uint64_t hits, uint64_t lookups);
+/* Share of the instructions since start that ran compiled, of vCPU
+ * `hart` or of all of them (hart < 0); -1 when none ran or the region
+ * does not publish it (ABI < 1.2: jit_insns reads as zero there). */
+double gt_jit_share_total(const struct gt_snap *s, int hart);
 
 /* History ring of one number (newest last). Values < 0 mean "no value". */
 #define GT_HIST 256

@@ -82,6 +82,58 @@ static void si(char *buf, size_t len, double v)
     gt_fmt_si(buf, len, v);
 }
 
+/* "87%" for a share of compiled execution; a share that is not all (or
+ * not none) never rounds to 100% (0%); "-" when there is none */
+static void share_pct(char *buf, size_t len, double f)
+{
+    if (f < 0)
+        snprintf(buf, len, "-");
+    else if (f >= 0.995 && f < 1)
+        snprintf(buf, len, "99%%");
+    else if (f > 0 && f < 0.005)
+        snprintf(buf, len, "<1%%");
+    else
+        snprintf(buf, len, "%.0f%%", f * 100);
+}
+
+/* The JIT counters of all online vCPUs added up. */
+static void jit_sum(const struct gt_snap *s, struct gb_stats_vcpu *j)
+{
+    memset(j, 0, sizeof(*j));
+    for (unsigned i = 0; i < s->nvcpus && i < GB_STATS_MAX_VCPUS; i++) {
+        const struct gb_stats_vcpu *c = &s->vcpu[i];
+        if (!c->online)
+            continue;
+        j->jit_compiled += c->jit_compiled;
+        j->jit_queue_len += c->jit_queue_len;
+        j->jit_code_bytes += c->jit_code_bytes;
+        j->jit_compile_ns += c->jit_compile_ns;
+        j->jit_insns += c->jit_insns;
+        j->jit_region_blocks += c->jit_region_blocks;
+        j->jit_evictions += c->jit_evictions;
+        j->jit_cache_loads += c->jit_cache_loads;
+        j->jit_cache_rejects += c->jit_cache_rejects;
+        j->jit_chain_hits += c->jit_chain_hits;
+    }
+}
+
+/* Whether the JIT did anything: without, no JIT figures are shown (--jit
+ * off, or an engine that cannot compile). */
+static int jit_active(const struct gb_stats_vcpu *j)
+{
+    return j->jit_compiled || j->jit_queue_len || j->jit_insns || j->jit_region_blocks
+        || j->jit_cache_loads || j->jit_cache_rejects;
+}
+
+/* Share of compiled execution over the last interval: none before the
+ * model has two samples to take a difference of. */
+static double jit_share_now(const struct gt_model *m, int hart)
+{
+    if (m->nsnaps < 2)
+        return -1;
+    return hart < 0 ? m->rates.jit_share : m->rates.vcpu[hart].jit_share;
+}
+
 /* Sparkline of history h, `cols` wide at most. */
 static void spark(char *buf, size_t len, const struct gt_hist *h, unsigned cols,
                   double min_span, int utf8)
@@ -124,6 +176,15 @@ static void panel_header(const struct gt_model *m, const struct gt_view *v, stru
     si(now, sizeof(now), r->mips * 1e6);
     si(avg, sizeof(avg), r->mips_avg * 1e6);
     add(l, "MIPS now %.1f  avg %.1f  (%s/%s insns/s)", r->mips, r->mips_avg, now, avg);
+    struct gb_stats_vcpu jit;
+    double jit_all = gt_jit_share_total(s, -1);
+    jit_sum(s, &jit);
+    if (jit_active(&jit) && jit_all >= 0) {
+        char jn[16], ja[16];
+        share_pct(jn, sizeof(jn), jit_share_now(m, -1));
+        share_pct(ja, sizeof(ja), jit_all);
+        add(l, "  jit %s now, %s since start", jn, ja);
+    }
     unsigned sc = spark_cols(v, (unsigned)l->len + 2);
     if (sc) {
         spark(sp, sizeof(sp), &m->h_mips, sc, 1.0, v->utf8);
@@ -146,16 +207,18 @@ static void panel_header(const struct gt_model *m, const struct gt_view *v, stru
 static void panel_vcpu(const struct gt_model *m, const struct gt_view *v, struct line *l)
 {
     const struct gt_snap *s = m->cur;
+    struct gb_stats_vcpu jit;
     (void)v;
 
-    struct gb_stats_vcpu jit = { 0 };
-
+    jit_sum(s, &jit);
+    /* the per-hart "jit" column only where the region publishes it */
+    int jit_col = jit_active(&jit) && s->abi_minor >= GB_STATS_MINOR_JIT_TIER;
     emitf(l, GT_A_HEAD, "hart mode     MIPS    exc/s    irq/s  idle   I-TLB   D-TLB  "
-          "pc                   U/S/M insns");
+          "pc                   U/S/M insns%s", jit_col ? "   jit" : "");
     for (unsigned i = 0; i < s->nvcpus; i++) {
         const struct gb_stats_vcpu *c = &s->vcpu[i];
         const struct gt_vcpu_rates *r = &m->rates.vcpu[i];
-        char e[16], q[16], ih[16], dh[16];
+        char e[16], q[16], ih[16], dh[16], js[16];
 
         if (!c->online)
             continue;
@@ -170,22 +233,43 @@ static void panel_vcpu(const struct gt_model *m, const struct gt_view *v, struct
         if (r->priv_share[0] >= 0)
             add(l, "  %3.0f/%3.0f/%3.0f%%", r->priv_share[0] * 100, r->priv_share[1] * 100,
                 r->priv_share[3] * 100);
+        else if (jit_col)
+            add(l, "  %12s", "-");
+        if (jit_col) {
+            share_pct(js, sizeof(js), jit_share_now(m, (int)i));
+            add(l, " %5s", js);
+        }
         emit(l, GT_A_NORMAL, -1);
-        jit.jit_compiled += c->jit_compiled;
-        jit.jit_queue_len += c->jit_queue_len;
-        jit.jit_code_bytes += c->jit_code_bytes;
-        jit.jit_compile_ns += c->jit_compile_ns;
     }
     if (s->nvcpus == 0)
         emitf(l, GT_A_DIM, "no vCPUs published");
-    if (jit.jit_compiled || jit.jit_queue_len) {
-        char cb[16], rate[16];
-        gt_fmt_bytes(cb, sizeof(cb), (double)jit.jit_code_bytes);
-        si(rate, sizeof(rate), m->rates.jit_compiled_s);
-        emitf(l, GT_A_DIM, "JIT: %llu blocks compiled (%s/s), %llu queued, %s of code, "
-              "%.1f ms compiling", (unsigned long long)jit.jit_compiled, rate,
-              (unsigned long long)jit.jit_queue_len, cb, (double)jit.jit_compile_ns / 1e6);
+    if (!jit_active(&jit))
+        return;
+    double all = gt_jit_share_total(s, -1);
+    char cb[16], rate[16], now[16], tot[16], ch[16];
+    add(l, "JIT:");
+    if (all >= 0) {
+        share_pct(now, sizeof(now), jit_share_now(m, -1));
+        share_pct(tot, sizeof(tot), all);
+        add(l, " %s of insns compiled now, %s since start;", now, tot);
     }
+    gt_fmt_bytes(cb, sizeof(cb), (double)jit.jit_code_bytes);
+    si(rate, sizeof(rate), m->rates.jit_compiled_s);
+    add(l, " %llu blocks compiled (%s/s), %llu queued, %s of code, %.1f ms compiling",
+        (unsigned long long)jit.jit_compiled, rate, (unsigned long long)jit.jit_queue_len, cb,
+        (double)jit.jit_compile_ns / 1e6);
+    if (jit.jit_region_blocks || jit.jit_chain_hits) {
+        si(ch, sizeof(ch), (double)jit.jit_chain_hits);
+        add(l, "; %llu blocks in regions, %s chain hits",
+            (unsigned long long)jit.jit_region_blocks, ch);
+    }
+    if (jit.jit_cache_loads || jit.jit_cache_rejects)
+        add(l, "; cache %llu loaded, %llu rejected", (unsigned long long)jit.jit_cache_loads,
+            (unsigned long long)jit.jit_cache_rejects);
+    if (jit.jit_evictions)
+        add(l, "; %llu evicted", (unsigned long long)jit.jit_evictions);
+    /* rejected cache entries mean a damaged or foreign cache: worth a look */
+    emit(l, jit.jit_cache_rejects ? GT_A_WARN : GT_A_DIM, -1);
 }
 
 /* ---- hot blocks --------------------------------------------------------- */

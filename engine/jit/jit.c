@@ -25,6 +25,7 @@ struct jit_hart {
     pthread_mutex_t lock;
     pthread_cond_t cond;        /* a request of this hart was handed back */
     struct jit_req *done;       /* compiled (code set) or failed (code NULL) */
+    uint8_t scratch[RV_PAGE_SIZE];  /* install: a region's current bytes */
 };
 
 /* One compiled batch: the loaded code and the instruction copies its
@@ -76,36 +77,139 @@ const char *__lsan_default_options(void)
 
 /* --- vCPU side ------------------------------------------------------------ */
 
+/* Successors of b that a direct jump or falling through reaches:
+ * guest-physical addresses, 0 to 2 of them. */
+static unsigned successors(const struct rv_block *b, uint64_t *out)
+{
+    const struct rv_insn *in = &b->insns[b->n - 1];
+    uint64_t pc = b->paddr + in->off;
+    unsigned op = b->n == 1 && b->jit_code ? b->jit_op0 : in->op;
+
+    if (!rv_op_ends_block(op)) {
+        out[0] = b->paddr + b->bytes;
+        return 1;
+    }
+    if (op >= RV_OP_BEQ && op <= RV_OP_BGEU) {
+        out[0] = pc + (uint64_t)(int64_t)in->imm;
+        out[1] = pc + in->len;
+        return 2;
+    }
+    if (op == RV_OP_JAL) {
+        out[0] = pc + (uint64_t)(int64_t)in->imm;
+        return 1;
+    }
+    return 0;
+}
+
+/* The region grown from hot block e: breadth-first along direct exits,
+ * same page, blocks that ran at least 1/32 as often as the threshold
+ * (rare paths stay interpreted and cost no compile time). --jit-verify
+ * compiles single blocks: its check replays exactly one block. */
+static unsigned grow_region(struct jit_mgr *m, struct rv_hart *h, struct rv_block *e,
+                            struct rv_block **mem, unsigned *ninsns)
+{
+    uint64_t page = e->paddr & RV_PAGE_MASK, min_execs = m->cfg.threshold / 32;
+    unsigned nb = 1, ni = e->n + 1, maxb = m->cfg.verify ? 1 : JIT_REGION_BLOCKS;
+    unsigned bytes = e->bytes;      /* must fit jit_req.bytes */
+
+    mem[0] = e;
+    for (unsigned i = 0; i < nb && nb < maxb; i++) {
+        uint64_t succ[2];
+        unsigned ns = successors(mem[i], succ);
+        for (unsigned k = 0; k < ns && nb < maxb; k++) {
+            struct rv_block *s;
+            unsigned j;
+            if ((succ[k] & RV_PAGE_MASK) != page)
+                continue;
+            for (j = 0; j < nb && mem[j]->paddr != succ[k]; j++)
+                ;
+            if (j < nb)
+                continue;
+            s = rv_bc_find(h, succ[k]);
+            if (!s || !s->cached || rv_block_execs(s) < min_execs ||
+                ni + s->n + 1 > JIT_REGION_INSNS || bytes + s->bytes > RV_PAGE_SIZE)
+                continue;
+            mem[nb++] = s;
+            ni += s->n + 1;
+            bytes += s->bytes;
+        }
+    }
+    *ninsns = ni;
+    return nb;
+}
+
+/* Guest bytes of the members, in order: compared again at install (a
+ * member may have been rewritten meanwhile) and keyed by --jit-cache. */
+static size_t region_bytes(struct rv_hart *h, const struct jit_req *r, uint8_t *out)
+{
+    size_t len = 0;
+
+    for (unsigned k = 0; k < r->nblk; k++) {
+        uint64_t pa = r->paddr + (uint64_t)(int64_t)r->b[k].delta;
+        unsigned bytes = r->insns[r->b[k].first + r->b[k].n].off;   /* END's offset */
+        const uint8_t *p = rv_ram_ptr(h, pa, bytes);
+        if (!p)
+            return 0;
+        memcpy(out + len, p, bytes);
+        len += bytes;
+    }
+    return len;
+}
+
+static struct jit_req *make_req(struct jit_mgr *m, struct rv_hart *h, struct rv_block *e)
+{
+    struct rv_block *mem[JIT_REGION_BLOCKS];
+    unsigned ni, nb = grow_region(m, h, e, mem, &ni), pos = 0;
+    struct jit_req *r = calloc(1, sizeof(*r) + ni * sizeof(struct rv_insn));
+
+    if (!r)
+        return NULL;
+    r->h = h;
+    r->blk = e;
+    r->gen = rv_bc_generation(h);
+    r->paddr = e->paddr;
+    r->nblk = nb;
+    r->n = ni;
+    r->span_lo = RV_PAGE_SIZE;
+    for (unsigned k = 0; k < nb; k++) {
+        struct rv_block *b = mem[k];
+        uint16_t lo = (uint16_t)(b->paddr & ~RV_PAGE_MASK);
+        r->b[k].delta = (int32_t)((int64_t)b->paddr - (int64_t)e->paddr);
+        r->b[k].first = pos;
+        r->b[k].n = b->n;
+        r->b[k].nmem = b->nmem;
+        memcpy(&r->insns[pos], b->insns, (b->n + 1) * sizeof(struct rv_insn));
+        if (b->jit_code)        /* another region's entry: its real first op */
+            r->insns[pos].op = b->jit_op0;
+        pos += b->n + 1;
+        if (lo < r->span_lo)
+            r->span_lo = lo;
+        if (lo + b->bytes > r->span_hi)
+            r->span_hi = (uint16_t)(lo + b->bytes);
+    }
+    r->region.insns = r->insns;
+    r->region.link = r->link;
+    r->nbytes = region_bytes(h, r, r->bytes);
+    return r;
+}
+
 void rv_jit_hot(struct rv_hart *h, struct rv_block *b)
 {
     struct jit_hart *jh = h->jit;
     struct jit_mgr *m;
     struct jit_req *r;
-    size_t n;
 
     /* exec_count is 0 now and stays clear of 0 for good */
     if (!jh || !b->cached || b->jit_code)
         return;
     m = jh->mgr;
-    n = b->n + 1u;          /* with the END sentinel */
-    r = malloc(sizeof(*r) + n * sizeof(struct rv_insn));
+    r = make_req(m, h, b);
     /* requests - blocks - discarded = in the queue (stats) */
     h->ctr.jit_requests++;
     if (!r) {
         h->ctr.jit_discarded++;
         return;
     }
-    r->next = NULL;
-    r->h = h;
-    r->blk = b;
-    r->gen = rv_bc_generation(h);
-    r->paddr = b->paddr;
-    r->code = NULL;
-    r->handed_back = 0;
-    r->code_bytes = r->compile_us = 0;
-    r->n = (uint32_t)n;
-    memcpy(r->insns, b->insns, n * sizeof(struct rv_insn));
-
     pthread_mutex_lock(&m->lock);
     if (m->disabled || m->qlen >= JIT_QUEUE_MAX) {
         int full = !m->disabled;
@@ -141,11 +245,23 @@ void rv_jit_hot(struct rv_hart *h, struct rv_block *b)
     }
 }
 
+/* Is r's code still right for its entry block? The arena may have been
+ * flushed and reused, the entry dropped (SMC, FENCE.I) or a member's
+ * bytes rewritten since the request was made. */
+static int still_same(struct rv_hart *h, const struct jit_req *r, uint8_t *scratch)
+{
+    const struct rv_block *b = r->blk;
+
+    if (!r->region.fn || r->gen != rv_bc_generation(h) || !b->valid || b->paddr != r->paddr ||
+        b->jit_code)
+        return 0;
+    return region_bytes(h, r, scratch) == r->nbytes && memcmp(scratch, r->bytes, r->nbytes) == 0;
+}
+
 void rv_jit_install(struct rv_hart *h)
 {
     struct jit_hart *jh = h->jit;
     struct jit_req *list, *r;
-    uint64_t gen = rv_bc_generation(h);
 
     atomic_store(&h->jit_ready, 0);
     if (!jh)
@@ -156,21 +272,26 @@ void rv_jit_install(struct rv_hart *h)
     pthread_mutex_unlock(&jh->lock);
     for (r = list; r; r = r->next) {
         struct rv_block *b = r->blk;
-        /* the arena may have been flushed and reused, the block dropped
-         * (SMC, FENCE.I) since the request was made */
-        if (!r->code || r->gen != gen || !b->valid || b->paddr != r->paddr || b->jit_code) {
+        if (!still_same(h, r, jh->scratch)) {
             h->ctr.jit_discarded++;
             continue;
         }
-        b->jit_code = r->code;
+        r->region.blk = b;
+        b->jit_region = &r->region;
+        b->jit_code = (void *)r->region.fn;
         b->jit_code_bytes = r->code_bytes;
         b->jit_compile_us = r->compile_us;
+        /* a store into any member's bytes must now drop the entry */
+        b->span_lo = r->span_lo;
+        b->span_hi = r->span_hi;
         /* from now on the interpreter's dispatch enters the code; the
          * request keeps the original instructions (and jit_op0 the
          * first op, for --jit-verify's interpreted run) */
         b->jit_op0 = b->insns[0].op;
         b->insns[0].op = RV_OP_JIT;
+        r->installed = 1;
         h->ctr.jit_blocks++;
+        h->ctr.jit_region_blocks += r->nblk;
         h->ctr.jit_code_bytes += r->code_bytes;
         h->ctr.jit_compile_ns += (uint64_t)r->compile_us * 1000;
     }
@@ -247,7 +368,13 @@ static void compile_batch(struct jit_mgr *m, struct jit_req **arr, unsigned n)
         gcc_jit_context_add_driver_option(c, "-nostdlib");
         for (unsigned i = 0; i < n && !bad; i++) {
             snprintf(name, sizeof(name), "gb_blk_%lu", m->seq + i);
-            bad = jit_gen_block(c, arr[i], name) < 0;
+            bad = jit_gen_region(c, arr[i], name) < 0;
+        }
+        if (!bad && getenv("GLASSBOX_JIT_DUMP")) {
+            /* developers: the batch's IR as C-like text */
+            char path[300];
+            snprintf(path, sizeof(path), "%s/batch-%lu.c", getenv("GLASSBOX_JIT_DUMP"), m->seq);
+            gcc_jit_context_dump_to_file(c, path, 0);
         }
         if (!bad) {
             /* sentinel: marks the end of the last block's code */
@@ -275,9 +402,9 @@ static void compile_batch(struct jit_mgr *m, struct jit_req **arr, unsigned n)
     if (res) {
         for (unsigned i = 0; i < n; i++) {
             snprintf(name, sizeof(name), "gb_blk_%lu", m->seq + i);
-            arr[i]->code = gcc_jit_result_get_code(res, name);
-            if (arr[i]->code)
-                addrs[naddr++] = arr[i]->code;
+            arr[i]->region.fn = (rv_jit_fn)gcc_jit_result_get_code(res, name);
+            if (arr[i]->region.fn)
+                addrs[naddr++] = (void *)arr[i]->region.fn;
         }
         addrs[naddr] = gcc_jit_result_get_code(res, "gb_blk_end");
         if (addrs[naddr])
@@ -285,8 +412,8 @@ static void compile_batch(struct jit_mgr *m, struct jit_req **arr, unsigned n)
         qsort(addrs, naddr, sizeof(addrs[0]), cmp_ptr);
         for (unsigned i = 0; i < n; i++) {
             arr[i]->compile_us = (uint32_t)(dt / n / 1000);
-            if (arr[i]->code)
-                arr[i]->code_bytes = code_size(arr[i]->code, addrs, naddr);
+            if (arr[i]->region.fn)
+                arr[i]->code_bytes = code_size((void *)arr[i]->region.fn, addrs, naddr);
         }
     }
     m->seq += n;
@@ -415,6 +542,7 @@ int jit_attach_hart(struct jit_mgr *m, struct rv_hart *h)
     pthread_cond_init(&jh->cond, NULL);
     m->harts[m->nharts++] = jh;
     h->jit = jh;
+    jit_rt_fill(h->jit_rt);
     /* the tracer wants every instruction through the interpreter */
     /* the count reaches 0 after `threshold` executions (0: at the first) */
     h->jit_start = h->trace || m->disabled ? 0 : 0 - (m->cfg.threshold ? m->cfg.threshold : 1);

@@ -94,21 +94,48 @@ void jit_mgr_drain(struct jit_mgr *m);
 int jit_mgr_disabled(struct jit_mgr *m);
 
 /* --- code generation (jit_gen.c), used by the worker ----------------- */
+
+/* A region: the hot block and the blocks of the same guest page reached
+ * from it by direct branches and fall-through that have run often enough
+ * (all already decoded, so all executed). One page, because within a page
+ * the virtual-to-physical mapping is linear: the code needs no lookup to
+ * go from one member to another, whatever virtual address runs it. */
+#define JIT_REGION_BLOCKS 32
+#define JIT_REGION_INSNS 1024
+#define JIT_REGION_EXITS (2 * JIT_REGION_BLOCKS)    /* taken, fall-through */
+
+struct jit_rblk {
+    int32_t delta;              /* paddr - the entry's paddr */
+    uint32_t first;             /* its instructions: insns[first .. first + n] */
+    uint32_t n;                 /* instructions, without the END sentinel */
+    uint16_t nmem;              /* loads and stores */
+};
+
 struct jit_req {
     struct jit_req *next;       /* queue, then the hart's done list */
     struct jit_req *bnext;      /* the batch that owns it */
+    struct jit_batch *batch;
     struct rv_hart *h;
-    struct rv_block *blk;       /* where to install, if still the same */
+    struct rv_block *blk;       /* the entry: where to install, if still the same */
     uint64_t gen, paddr;
-    void *code;                 /* set by the worker */
+    struct jit_region region;   /* what the entry block points to once installed */
     uint32_t code_bytes, compile_us;
     int handed_back;            /* under the hart's jit lock */
-    uint32_t n;                 /* instructions, plus the END sentinel */
+    int installed;              /* by its hart (eviction undoes it) */
+    uint16_t span_lo, span_hi;  /* page offsets of all member bytes */
+    uint32_t nblk;
+    struct jit_rblk b[JIT_REGION_BLOCKS];
+    struct rv_block_link link[JIT_REGION_EXITS];
+    uint8_t bytes[RV_PAGE_SIZE];    /* the members' guest bytes (see region_bytes) */
+    size_t nbytes;
+    uint32_t n;                 /* instructions of all members, ENDs included */
     struct rv_insn insns[];     /* the helpers get pointers into this copy */
 };
 
 struct gcc_jit_context;
-/* Add one function named name for r to ctx. 0 or -EINVAL. */
-int jit_gen_block(struct gcc_jit_context *ctx, const struct jit_req *r, const char *name);
+/* Add one function named name for region r to ctx. 0 or -EINVAL. */
+int jit_gen_region(struct gcc_jit_context *ctx, const struct jit_req *r, const char *name);
+/* Fill a hart's jit_rt table with the helpers generated code calls. */
+void jit_rt_fill(void **tab);
 
 #endif

@@ -1,8 +1,11 @@
-/* Block -> libgccjit IR. One function per block with the rv_jit_fn
- * contract (rv_cpu.h); semantics mirror rv_interp.c op for op, and the
- * rare ops call the very helpers the interpreter calls. Hart fields are
- * reached by byte offsets (offsetof) from the hart pointer, so no struct
- * layout is described to GCC twice. */
+/* Region -> libgccjit IR. One function per region (several blocks of one
+ * guest page, see jit.h) with the rv_jit_fn contract (rv_cpu.h);
+ * semantics mirror rv_interp.c op for op, and the rare ops call the very
+ * helpers the interpreter calls. Hart fields are reached by byte offsets
+ * (offsetof) from the hart pointer, so no struct layout is described to
+ * GCC twice, and helpers are called through the hart's jit_rt table, so
+ * the code holds no host address (--jit-cache reloads it in another
+ * process). */
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -13,7 +16,7 @@
 #include "jit.h"
 #include "rv_helpers.h"
 
-/* --- runtime helpers the generated code calls through pointers ---------- */
+/* --- runtime helpers the generated code calls through h->jit_rt ---------- */
 static uint64_t rt_div(uint64_t a, uint64_t b) { return rv_div(a, b); }
 static uint64_t rt_rem(uint64_t a, uint64_t b) { return rv_rem(a, b); }
 static uint64_t rt_divu(uint64_t a, uint64_t b) { return b ? a / b : ~0ull; }
@@ -42,8 +45,32 @@ static void rt_raise_illegal(struct rv_hart *h, uint64_t bits)
     rv_raise(h, RV_EXC_ILLEGAL, bits);
 }
 
-struct jit_req;
-static uint32_t regs_written(const struct jit_req *r);
+enum rt_idx {
+    RT_DIV, RT_REM, RT_DIVU, RT_REMU, RT_DIVW, RT_REMW, RT_DIVUW, RT_REMUW,
+    RT_ILLEGAL_RAW, RT_RAISE_ILLEGAL, RT_EXEC_FP, RT_EXEC_AMO, RT_EXEC_SYSTEM, RT_CSR_OP,
+    RT_LOAD_SLOW, RT_STORE_SLOW, RT__COUNT
+};
+_Static_assert(RT__COUNT <= RV_JIT_RT_MAX, "rv_hart.jit_rt too small");
+
+void jit_rt_fill(void **tab)
+{
+    tab[RT_DIV] = (void *)rt_div;
+    tab[RT_REM] = (void *)rt_rem;
+    tab[RT_DIVU] = (void *)rt_divu;
+    tab[RT_REMU] = (void *)rt_remu;
+    tab[RT_DIVW] = (void *)rt_divw;
+    tab[RT_REMW] = (void *)rt_remw;
+    tab[RT_DIVUW] = (void *)rt_divuw;
+    tab[RT_REMUW] = (void *)rt_remuw;
+    tab[RT_ILLEGAL_RAW] = (void *)rt_illegal_raw;
+    tab[RT_RAISE_ILLEGAL] = (void *)rt_raise_illegal;
+    tab[RT_EXEC_FP] = (void *)rv_exec_fp;
+    tab[RT_EXEC_AMO] = (void *)rv_exec_amo;
+    tab[RT_EXEC_SYSTEM] = (void *)rv_exec_system;
+    tab[RT_CSR_OP] = (void *)rv_csr_op;
+    tab[RT_LOAD_SLOW] = (void *)rv_load_slow;
+    tab[RT_STORE_SLOW] = (void *)rv_store_slow;
+}
 
 /* --- generator state ---------------------------------------------------- */
 struct gen {
@@ -52,21 +79,20 @@ struct gen {
     gcc_jit_block *cur;
     gcc_jit_type *u8, *u64, *i64, *u32, *i32, *u16, *i16, *i8, *u128, *i128, *vint, *vvoid;
     gcc_jit_type *u8p;
-    gcc_jit_rvalue *h, *bpc, *base;
+    gcc_jit_rvalue *h, *bpc, *base, *R;
     gcc_jit_lvalue *x[33];      /* cached guest registers (x[32]: sink) */
-    gcc_jit_lvalue *tlbl, *tlbs, *tmp, *va, *rc;
-    /* self-loop blocks (a branch back to their own start) iterate inside
-     * the function: ibase is instret at the current iteration's start,
-     * iters the iterations beyond the one the interpreter accounted for */
-    gcc_jit_lvalue *ibase, *iters;
-    gcc_jit_block *top;
-    gcc_jit_block *xit;         /* shared early exit (see leave) */
-    gcc_jit_lvalue *xret;
-    int self_loop;
-    uint32_t used;              /* registers the block touches */
-    uint32_t dirty;             /* registers written so far */
+    gcc_jit_lvalue *tlbl, *tlbs, *tmp, *va, *rc, *ins;
+    /* icnt: instret at the current block's start; nm: TLB lookups so far
+     * (the interpreter counts them per block entry); chain: region-internal
+     * jumps; iters: jumps backwards (extra entries of the entry block, for
+     * its exec_count and the hot-block view) */
+    gcc_jit_lvalue *icnt, *nm, *chain, *iters, *xret;
+    gcc_jit_block **label;      /* each region block's start */
+    gcc_jit_block *xit;         /* the shared exit tail */
+    uint32_t written;           /* registers the region writes */
     const struct jit_req *r;
-    unsigned idx;               /* current instruction */
+    unsigned k;                 /* current region block */
+    unsigned idx;               /* current instruction, within the block */
     unsigned nblk;              /* for unique block names */
 };
 
@@ -97,6 +123,11 @@ static gcc_jit_rvalue *cmp(struct gen *g, enum gcc_jit_comparison op, gcc_jit_rv
                            gcc_jit_rvalue *b)
 {
     return gcc_jit_context_new_comparison(g->c, NULL, op, a, b);
+}
+
+static gcc_jit_rvalue *rv(gcc_jit_lvalue *l)
+{
+    return gcc_jit_lvalue_as_rvalue(l);
 }
 
 /* __builtin_expect(cond, v): GCC then keeps the TLB hit and the helpers'
@@ -144,18 +175,16 @@ static gcc_jit_rvalue *reg(struct gen *g, unsigned i)
 {
     if (i == 0)
         return k64(g, 0);
-    return gcc_jit_lvalue_as_rvalue(g->x[i]);
+    return rv(g->x[i]);
 }
 
 static void set_reg(struct gen *g, unsigned i, gcc_jit_rvalue *v)
 {
     assign(g, g->x[i], v);
-    if (i && i < 32)
-        g->dirty |= 1u << i;
 }
 
-/* Call a C function through its address (no symbol lookup at load time). */
-static gcc_jit_rvalue *call(struct gen *g, void *fnp, gcc_jit_type *ret, int n,
+/* Call runtime helper idx (h->jit_rt[idx]). */
+static gcc_jit_rvalue *call(struct gen *g, enum rt_idx idx, gcc_jit_type *ret, int n,
                             gcc_jit_rvalue **args)
 {
     gcc_jit_type *pt[4];
@@ -165,12 +194,13 @@ static gcc_jit_rvalue *call(struct gen *g, void *fnp, gcc_jit_type *ret, int n,
         pt[i] = gcc_jit_rvalue_get_type(args[i]);
     ft = gcc_jit_context_new_function_ptr_type(g->c, NULL, ret, n, pt, 0);
     return gcc_jit_context_new_call_through_ptr(
-        g->c, NULL, gcc_jit_context_new_rvalue_from_ptr(g->c, ft, fnp), n, args);
+        g->c, NULL, rv(fld(g, offsetof(struct rv_hart, jit_rt) + sizeof(void *) * idx, ft)),
+        n, args);
 }
 
-static void call_void(struct gen *g, void *fnp, int n, gcc_jit_rvalue **args)
+static void call_void(struct gen *g, enum rt_idx idx, int n, gcc_jit_rvalue **args)
 {
-    gcc_jit_block_add_eval(g->cur, NULL, call(g, fnp, g->vvoid, n, args));
+    gcc_jit_block_add_eval(g->cur, NULL, call(g, idx, g->vvoid, n, args));
 }
 
 static gcc_jit_rvalue *hptr(struct gen *g)
@@ -178,38 +208,48 @@ static gcc_jit_rvalue *hptr(struct gen *g)
     return cast(g, g->h, gcc_jit_type_get_pointer(g->vvoid));
 }
 
+static const struct jit_rblk *cur_blk(struct gen *g)
+{
+    return &g->r->b[g->k];
+}
+
+static const struct rv_insn *cur_insn(struct gen *g)
+{
+    return &g->r->insns[cur_blk(g)->first + g->idx];
+}
+
+/* &R->insns[i] for the current instruction: what the helpers take */
 static gcc_jit_rvalue *insn_ptr(struct gen *g)
 {
-    return gcc_jit_context_new_rvalue_from_ptr(g->c, gcc_jit_type_get_pointer(g->vvoid),
-                                               (void *)&g->r->insns[g->idx]);
+    gcc_jit_rvalue *off = k64(g, (uint64_t)(cur_blk(g)->first + g->idx) * sizeof(struct rv_insn));
+    return gcc_jit_lvalue_get_address(
+        gcc_jit_context_new_array_access(g->c, NULL, rv(g->ins), off), NULL);
 }
 
-static uint64_t insn_off(struct gen *g)
-{
-    return g->r->insns[g->idx].off;
-}
-
-/* bpc + constant: the guest pc relative to the block start */
+/* the guest pc of the current instruction + d */
 static gcc_jit_rvalue *pc_plus(struct gen *g, int64_t d)
 {
-    return bin(g, GCC_JIT_BINARY_OP_PLUS, g->u64, g->bpc, k64(g, insn_off(g) + (uint64_t)d));
+    return bin(g, GCC_JIT_BINARY_OP_PLUS, g->u64, g->bpc,
+               k64(g, (uint64_t)((int64_t)cur_blk(g)->delta + cur_insn(g)->off + d)));
 }
 
-static void writeback(struct gen *g)
+static gcc_jit_rvalue *icnt_plus(struct gen *g, unsigned k)
 {
-    for (unsigned i = 1; i < 32; i++)
-        if (g->dirty & (1u << i))
-            assign(g, fld(g, offsetof(struct rv_hart, x) + 8 * i, g->u64),
-                   gcc_jit_lvalue_as_rvalue(g->x[i]));
+    return bin(g, GCC_JIT_BINARY_OP_PLUS, g->u64, rv(g->icnt), k64(g, k));
 }
 
 /* h->pc and h->instret as of the current instruction (+ retired) */
 static void sync_state(struct gen *g, gcc_jit_rvalue *pc, unsigned retired)
 {
     assign(g, fld(g, offsetof(struct rv_hart, pc), g->u64), pc);
-    assign(g, fld(g, offsetof(struct rv_hart, instret), g->u64),
-           bin(g, GCC_JIT_BINARY_OP_PLUS, g->u64, gcc_jit_lvalue_as_rvalue(g->ibase),
-               k64(g, g->idx + retired)));
+    assign(g, fld(g, offsetof(struct rv_hart, instret), g->u64), icnt_plus(g, g->idx + retired));
+}
+
+static void writeback_all(struct gen *g)
+{
+    for (unsigned i = 1; i < 32; i++)
+        if (g->written & (1u << i))
+            assign(g, fld(g, offsetof(struct rv_hart, x) + 8 * i, g->u64), rv(g->x[i]));
 }
 
 /* counter += v */
@@ -218,120 +258,106 @@ static void add_to(struct gen *g, gcc_jit_lvalue *ctr, gcc_jit_rvalue *v)
     gcc_jit_block_add_assignment_op(g->cur, NULL, ctr, GCC_JIT_BINARY_OP_PLUS, v);
 }
 
-static unsigned block_nmem(const struct jit_req *r)
+/* memory ops of the current block after the current instruction */
+static unsigned mem_after(struct gen *g)
 {
+    const struct jit_rblk *b = cur_blk(g);
     unsigned k = 0;
 
-    for (unsigned i = 0; i < r->n; i++)
-        k += rv_op_uses_dtlb(r->insns[i].op);
+    for (unsigned i = g->idx + 1; i < b->n; i++)
+        k += rv_op_uses_dtlb(g->r->insns[b->first + i].op);
     return k;
 }
 
-/* Account for the extra in-function iterations of a self-loop block the
- * way the interpreter would have for as many block entries (block links:
- * lookups and hits; dtlb_lookups: the block's loads/stores; exec_count). */
-static void flush_iters(struct gen *g)
-{
-    gcc_jit_rvalue *it = gcc_jit_lvalue_as_rvalue(g->iters);
-    gcc_jit_rvalue *blk = gcc_jit_context_new_rvalue_from_ptr(g->c, g->u8p, (void *)g->r->blk);
-
-    if (!g->self_loop)
-        return;
-    add_to(g, fld(g, offsetof(struct rv_hart, ctr.block_lookups), g->u64), it);
-    add_to(g, fld(g, offsetof(struct rv_hart, ctr.block_hits), g->u64), it);
-    add_to(g, fld(g, offsetof(struct rv_hart, ctr.dtlb_lookups), g->u64),
-           bin(g, GCC_JIT_BINARY_OP_MULT, g->u64, it, k64(g, block_nmem(g->r))));
-    add_to(g, at(g, blk, k64(g, offsetof(struct rv_block, exec_count)), g->u64), it);
-}
-
-/* Return RV_JIT_LEFT + this instruction (h->pc, h->instret exact). */
-static void ret_left(struct gen *g)
-{
-    flush_iters(g);
-    gcc_jit_block_end_with_return(g->cur, NULL, kint(g, RV_JIT_LEFT + (int)g->idx));
-}
-
-/* Leave early from the current block, registers written back: through
- * one shared tail that writes back every register the block writes (one
- * not written yet still holds the value loaded at entry), which keeps the
- * code and the compile time small for blocks with many memory ops. */
-static void leave(struct gen *g)
+/* Leave with return value ret through the shared tail, which writes the
+ * registers and counters back (h->pc and h->instret already set). */
+static void to_tail(struct gen *g, int ret)
 {
     if (!g->xit)
         g->xit = new_block(g);
-    assign(g, g->xret, kint(g, RV_JIT_LEFT + (int)g->idx));
+    assign(g, g->xret, kint(g, ret));
     gcc_jit_block_end_with_jump(g->cur, NULL, g->xit);
+    g->cur = NULL;
 }
 
-static void finish_exit(struct gen *g)
+/* Leave early at the current instruction (trap, helper, store into code):
+ * h->pc and h->instret are exact already; the slow boundary follows. */
+static void leave(struct gen *g)
 {
+    unsigned after = mem_after(g);
+
+    if (after)
+        add_to(g, g->nm, k64(g, (uint64_t)-(int64_t)after));
+    to_tail(g, -1);
+}
+
+static void finish_tail(struct gen *g)
+{
+    gcc_jit_rvalue *blk;
+
     if (!g->xit)
         return;
     g->cur = g->xit;
-    g->dirty = regs_written(g->r);
-    writeback(g);
-    flush_iters(g);
-    gcc_jit_block_end_with_return(g->xit, NULL, gcc_jit_lvalue_as_rvalue(g->xret));
+    writeback_all(g);
+    add_to(g, fld(g, offsetof(struct rv_hart, ctr.dtlb_lookups), g->u64), rv(g->nm));
+    add_to(g, fld(g, offsetof(struct rv_hart, ctr.jit_chain_hits), g->u64), rv(g->chain));
+    blk = rv(at(g, g->R, k64(g, offsetof(struct jit_region, blk)), g->u8p));
+    add_to(g, at(g, blk, k64(g, offsetof(struct rv_block, exec_count)), g->u64), rv(g->iters));
+    gcc_jit_block_end_with_return(g->xit, NULL, rv(g->xret));
 }
 
-/* Normal exit k (0 taken, 1 fall-through) to guest pc `to`. After extra
- * loop iterations the interpreter's instret is stale: leave through the
- * slow boundary with h->instret exact instead. */
-static void exit_to(struct gen *g, gcc_jit_rvalue *to, int k)
+/* The region block starting `delta` bytes after the entry, or -1. */
+static int block_at(const struct jit_req *r, int64_t delta)
 {
-    assign(g, fld(g, offsetof(struct rv_hart, pc), g->u64), to);
-    writeback(g);
-    if (g->self_loop) {
-        gcc_jit_block *side = new_block(g), *cont = new_block(g);
-        gcc_jit_block_end_with_conditional(
-            g->cur, NULL, cmp(g, GCC_JIT_COMPARISON_NE, gcc_jit_lvalue_as_rvalue(g->iters), k64(g, 0)),
-            side, cont);
-        g->cur = side;
-        assign(g, fld(g, offsetof(struct rv_hart, instret), g->u64),
-               bin(g, GCC_JIT_BINARY_OP_PLUS, g->u64, gcc_jit_lvalue_as_rvalue(g->ibase),
-                   k64(g, g->r->n - 1)));
-        ret_left(g);
-        g->cur = cont;
+    for (unsigned i = 0; i < r->nblk; i++)
+        if (r->b[i].delta == delta)
+            return (int)i;
+    return -1;
+}
+
+/* Control leaves the current block (its last instruction retired) for
+ * the guest pc `delta` bytes after the region entry (known) or `to`
+ * (computed): straight to that block's code when it is in the region
+ * (after the run_limit check, so loops see requests, interrupts and the
+ * budget), else out through exit `ex`. */
+static void go_to(struct gen *g, int known, int64_t delta, gcc_jit_rvalue *to, int ex)
+{
+    unsigned n = cur_blk(g)->n;
+    int j = known ? block_at(g->r, delta) : -1;
+
+    if (j >= 0) {
+        /* the interpreter's fast boundary test, so budgets end at the
+         * same instruction in both tiers and requests are seen as soon */
+        gcc_jit_block *stop = new_block(g), *again = new_block(g);
+        gcc_jit_rvalue *lim = rv(fld(g, offsetof(struct rv_hart, run_limit),
+                                     gcc_jit_type_get_volatile(g->u64)));
+        add_to(g, g->icnt, k64(g, n));
+        gcc_jit_block_end_with_conditional(g->cur, NULL,
+                                           expect(g, cmp(g, GCC_JIT_COMPARISON_GE, rv(g->icnt), lim), 0),
+                                           stop, again);
+        g->cur = again;
+        add_to(g, g->chain, k64(g, 1));
+        if (g->r->b[j].delta <= cur_blk(g)->delta)
+            add_to(g, g->iters, k64(g, 1));
+        gcc_jit_block_end_with_jump(again, NULL, g->label[j]);
+        g->cur = stop;
+        assign(g, fld(g, offsetof(struct rv_hart, pc), g->u64),
+               bin(g, GCC_JIT_BINARY_OP_PLUS, g->u64, g->bpc, k64(g, (uint64_t)delta)));
+        assign(g, fld(g, offsetof(struct rv_hart, instret), g->u64), rv(g->icnt));
+        to_tail(g, -1);
+        return;
     }
-    gcc_jit_block_end_with_return(g->cur, NULL, kint(g, k));
+    if (known)
+        to = bin(g, GCC_JIT_BINARY_OP_PLUS, g->u64, g->bpc, k64(g, (uint64_t)delta));
+    assign(g, fld(g, offsetof(struct rv_hart, pc), g->u64), to);
+    assign(g, fld(g, offsetof(struct rv_hart, instret), g->u64), icnt_plus(g, n));
+    to_tail(g, 2 * (int)g->k + ex);
 }
 
-/* The taken side of a branch or JAL back to the block's own start: one
- * more iteration unless the budget or a request (run_limit) says stop,
- * as the interpreter's fast boundary would. */
-static void loop_back(struct gen *g)
+/* byte offset from the region entry of the current instruction + d */
+static int64_t rel(struct gen *g, int64_t d)
 {
-    gcc_jit_block *stop = new_block(g), *again = new_block(g);
-    gcc_jit_rvalue *lim = gcc_jit_lvalue_as_rvalue(
-        fld(g, offsetof(struct rv_hart, run_limit), gcc_jit_type_get_volatile(g->u64)));
-
-    /* the boundary test comes before the link is followed: a stop here
-     * is not another block entry */
-    add_to(g, g->ibase, k64(g, g->r->n - 1));
-    gcc_jit_block_end_with_conditional(
-        g->cur, NULL, cmp(g, GCC_JIT_COMPARISON_GE, gcc_jit_lvalue_as_rvalue(g->ibase), lim),
-        stop, again);
-    g->cur = again;
-    add_to(g, g->iters, k64(g, 1));
-    gcc_jit_block_end_with_jump(again, NULL, g->top);
-    g->cur = stop;
-    assign(g, fld(g, offsetof(struct rv_hart, pc), g->u64), g->bpc);
-    assign(g, fld(g, offsetof(struct rv_hart, instret), g->u64), gcc_jit_lvalue_as_rvalue(g->ibase));
-    leave(g);
-}
-
-static int is_self(struct gen *g, int32_t imm)
-{
-    return g->self_loop && (int64_t)insn_off(g) + imm == 0;
-}
-
-/* Taken exit of a branch/JAL with pc-relative target imm. */
-static void exit_rel(struct gen *g, int32_t imm)
-{
-    if (is_self(g, imm))
-        loop_back(g);
-    else
-        exit_to(g, pc_plus(g, imm), 0);
+    return (int64_t)cur_blk(g)->delta + cur_insn(g)->off + d;
 }
 
 /* if (cond) { <current block continues in a fresh block that leaves
@@ -346,38 +372,35 @@ static gcc_jit_block *branch_off(struct gen *g, gcc_jit_rvalue *cond)
     return side;
 }
 
-/* After a helper that returned rc: nonzero leaves the block at this insn. */
+/* if (rc != 0) leave at this instruction */
 static void leave_if_rc(struct gen *g)
 {
     gcc_jit_block *side, *save;
 
-    side = branch_off(g, cmp(g, GCC_JIT_COMPARISON_NE, gcc_jit_lvalue_as_rvalue(g->rc), kint(g, 0)));
+    side = branch_off(g, cmp(g, GCC_JIT_COMPARISON_NE, rv(g->rc), kint(g, 0)));
     save = g->cur;
     g->cur = side;
-    ret_left(g);
+    leave(g);
     g->cur = save;
 }
 
-/* Generic helper op: registers to memory, exact pc/instret, call, leave
- * on nonzero, reload rd (helpers write only x[rd]). */
-static void helper_op(struct gen *g, void *fnp, int ends_block)
+/* Generic helper op: registers to memory, exact pc/instret, call, reload
+ * rd (helpers write only x[rd]), leave on nonzero or when the op always
+ * ends the block. */
+static void helper_op(struct gen *g, enum rt_idx fn, int ends_block)
 {
-    const struct rv_insn *in = &g->r->insns[g->idx];
+    const struct rv_insn *in = cur_insn(g);
     gcc_jit_rvalue *args[2] = { hptr(g), insn_ptr(g) };
 
-    writeback(g);
+    writeback_all(g);
     sync_state(g, pc_plus(g, 0), 0);
-    if (ends_block) {
-        call_void(g, fnp, 2, args);
-        ret_left(g);
-        g->cur = NULL;
-        return;
-    }
-    assign(g, g->rc, call(g, fnp, g->vint, 2, args));
-    leave_if_rc(g);
+    assign(g, g->rc, call(g, fn, g->vint, 2, args));
     if (in->rd && in->rd < 32)
-        assign(g, g->x[in->rd], gcc_jit_lvalue_as_rvalue(
-                   fld(g, offsetof(struct rv_hart, x) + 8 * in->rd, g->u64)));
+        assign(g, g->x[in->rd], rv(fld(g, offsetof(struct rv_hart, x) + 8 * in->rd, g->u64)));
+    if (ends_block)
+        leave(g);
+    else
+        leave_if_rc(g);
 }
 
 /* FP ops that read or write an integer register: compares, fcvt to and
@@ -395,32 +418,25 @@ static int fp_touches_x(const struct rv_insn *in)
 static void fp_pure(struct gen *g)
 {
     gcc_jit_rvalue *args[2] = { hptr(g), insn_ptr(g) };
-    gcc_jit_block *side, *save;
 
     sync_state(g, pc_plus(g, 0), 0);
-    assign(g, g->rc, call(g, (void *)rv_exec_fp, g->vint, 2, args));
-    side = branch_off(g, cmp(g, GCC_JIT_COMPARISON_NE, gcc_jit_lvalue_as_rvalue(g->rc), kint(g, 0)));
-    save = g->cur;
-    g->cur = side;
-    leave(g);
-    g->cur = save;
+    assign(g, g->rc, call(g, RT_EXEC_FP, g->vint, 2, args));
+    leave_if_rc(g);
 }
 
 static void raise_illegal(struct gen *g, uint64_t bits)
 {
     gcc_jit_rvalue *args[2] = { hptr(g), k64(g, bits) };
 
-    writeback(g);
     sync_state(g, pc_plus(g, 0), 0);
-    call_void(g, (void *)rt_raise_illegal, 2, args);
-    ret_left(g);
-    g->cur = NULL;
+    call_void(g, RT_RAISE_ILLEGAL, 2, args);
+    leave(g);
 }
 
 /* FP loads/stores: illegal while mstatus.FS is Off */
 static void fs_check(struct gen *g)
 {
-    const struct rv_insn *in = &g->r->insns[g->idx];
+    const struct rv_insn *in = cur_insn(g);
     gcc_jit_rvalue *fs = bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64,
                              gcc_jit_lvalue_as_rvalue(fld(g, offsetof(struct rv_hart, mstatus), g->u64)),
                              k64(g, MSTATUS_FS));
@@ -429,12 +445,11 @@ static void fs_check(struct gen *g)
     gcc_jit_rvalue *args[2];
 
     g->cur = side;
-    writeback(g);
     sync_state(g, pc_plus(g, 0), 0);
     args[0] = hptr(g);
     args[1] = k64(g, in->len);
-    call_void(g, (void *)rt_illegal_raw, 2, args);
-    ret_left(g);
+    call_void(g, RT_ILLEGAL_RAW, 2, args);
+    leave(g);
     g->cur = save;
 }
 
@@ -443,7 +458,7 @@ static void fs_check(struct gen *g)
 static gcc_jit_rvalue *tlb_probe(struct gen *g, gcc_jit_lvalue *tlb, unsigned size,
                                  gcc_jit_lvalue **addend)
 {
-    const struct rv_insn *in = &g->r->insns[g->idx];
+    const struct rv_insn *in = cur_insn(g);
     gcc_jit_rvalue *va = gcc_jit_lvalue_as_rvalue(g->va), *slot, *off;
 
     assign(g, g->va, bin(g, GCC_JIT_BINARY_OP_PLUS, g->u64, reg(g, in->rs1), k64(g, (uint64_t)(int64_t)in->imm)));
@@ -512,7 +527,7 @@ static void gen_load(struct gen *g, gcc_jit_lvalue *dst, gcc_jit_type *t, unsign
     g->cur = slow;
     slow_path_args(g, args, size);
     args[3] = gcc_jit_lvalue_get_address(g->tmp, NULL);
-    assign(g, g->rc, call(g, (void *)rv_load_slow, g->vint, 4, args));
+    assign(g, g->rc, call(g, RT_LOAD_SLOW, g->vint, 4, args));
     {
         gcc_jit_block *side = branch_off(g, cmp(g, GCC_JIT_COMPARISON_NE,
                                                 gcc_jit_lvalue_as_rvalue(g->rc), kint(g, 0)));
@@ -542,7 +557,7 @@ static void gen_store(struct gen *g, gcc_jit_rvalue *val, gcc_jit_type *t, unsig
     g->cur = slow;
     slow_path_args(g, args, size);
     args[3] = val;
-    assign(g, g->rc, call(g, (void *)rv_store_slow, g->vint, 4, args));
+    assign(g, g->rc, call(g, RT_STORE_SLOW, g->vint, 4, args));
     trap = branch_off(g, cmp(g, GCC_JIT_COMPARISON_EQ, gcc_jit_lvalue_as_rvalue(g->rc), kint(g, RV_TRAP)));
     save = g->cur;
     g->cur = trap;
@@ -552,7 +567,7 @@ static void gen_store(struct gen *g, gcc_jit_rvalue *val, gcc_jit_type *t, unsig
     save = g->cur;
     g->cur = done;
     /* retired, but the block may be stale now (SMC) or a device asked */
-    sync_state(g, pc_plus(g, g->r->insns[g->idx].len), 1);
+    sync_state(g, pc_plus(g, cur_insn(g)->len), 1);
     leave(g);
     g->cur = save;
     gcc_jit_block_end_with_jump(g->cur, NULL, next);
@@ -600,10 +615,10 @@ static gcc_jit_rvalue *mulh(struct gen *g, gcc_jit_rvalue *a, gcc_jit_type *ta,
                        cast(g, gcc_jit_context_new_rvalue_from_int(g->c, g->vint, 64), t)), g->u64);
 }
 
-static gcc_jit_rvalue *call2(struct gen *g, void *fnp, gcc_jit_rvalue *a, gcc_jit_rvalue *b)
+static gcc_jit_rvalue *call2(struct gen *g, enum rt_idx fn, gcc_jit_rvalue *a, gcc_jit_rvalue *b)
 {
     gcc_jit_rvalue *args[2] = { a, b };
-    return call(g, fnp, g->u64, 2, args);
+    return call(g, fn, g->u64, 2, args);
 }
 
 /* Integer ops with one result: the expression, or NULL if op is not one. */
@@ -657,14 +672,14 @@ static gcc_jit_rvalue *alu(struct gen *g, const struct rv_insn *in)
     case RV_OP_MULHSU: return mulh(g, a, g->i64, b, g->u64, g->i128);
     case RV_OP_MULHU: return mulh(g, a, g->u64, b, g->u64, g->u128);
     case RV_OP_MULW: return B32(MULT, g->u32, u32v(g, a), u32v(g, b));
-    case RV_OP_DIV: return call2(g, (void *)rt_div, a, b);
-    case RV_OP_DIVU: return call2(g, (void *)rt_divu, a, b);
-    case RV_OP_REM: return call2(g, (void *)rt_rem, a, b);
-    case RV_OP_REMU: return call2(g, (void *)rt_remu, a, b);
-    case RV_OP_DIVW: return call2(g, (void *)rt_divw, a, b);
-    case RV_OP_DIVUW: return call2(g, (void *)rt_divuw, a, b);
-    case RV_OP_REMW: return call2(g, (void *)rt_remw, a, b);
-    case RV_OP_REMUW: return call2(g, (void *)rt_remuw, a, b);
+    case RV_OP_DIV: return call2(g, RT_DIV, a, b);
+    case RV_OP_DIVU: return call2(g, RT_DIVU, a, b);
+    case RV_OP_REM: return call2(g, RT_REM, a, b);
+    case RV_OP_REMU: return call2(g, RT_REMU, a, b);
+    case RV_OP_DIVW: return call2(g, RT_DIVW, a, b);
+    case RV_OP_DIVUW: return call2(g, RT_DIVUW, a, b);
+    case RV_OP_REMW: return call2(g, RT_REMW, a, b);
+    case RV_OP_REMUW: return call2(g, RT_REMUW, a, b);
     default: return NULL;
     }
 #undef B
@@ -688,10 +703,9 @@ static void gen_branch(struct gen *g, const struct rv_insn *in)
             cond = tab[i].sgn ? cmp(g, tab[i].c, s64(g, a), s64(g, b)) : cmp(g, tab[i].c, a, b);
     gcc_jit_block_end_with_conditional(g->cur, NULL, cond, taken, fall);
     g->cur = taken;
-    exit_rel(g, in->imm);
+    go_to(g, 1, rel(g, in->imm), NULL, 0);
     g->cur = fall;
-    exit_to(g, pc_plus(g, in->len), 1);
-    g->cur = NULL;
+    go_to(g, 1, rel(g, in->len), NULL, 1);
 }
 
 static const struct { uint16_t op; uint8_t size; uint8_t conv; uint8_t fp; } mem_tab[] = {
@@ -732,8 +746,6 @@ static void gen_mem(struct gen *g, const struct rv_insn *in)
         } else {
             gen_load(g, g->x[in->rd], mem_type(g, size, mem_tab[i].conv == CONV_S), size,
                      mem_tab[i].conv);
-            if (in->rd < 32)
-                g->dirty |= 1u << in->rd;
         }
         return;
     }
@@ -748,16 +760,14 @@ static void gen_insn(struct gen *g, const struct rv_insn *in)
     case RV_OP_NOP: case RV_OP_FENCE:
         return;
     case RV_OP_END:
-        exit_to(g, pc_plus(g, 0), 1);
-        g->cur = NULL;
+        go_to(g, 1, rel(g, 0), NULL, 1);
         return;
     case RV_OP_ILLEGAL:
         raise_illegal(g, (uint32_t)in->imm);
         return;
     case RV_OP_JAL:
         set_reg(g, in->rd, pc_plus(g, in->len));
-        exit_rel(g, in->imm);
-        g->cur = NULL;
+        go_to(g, 1, rel(g, in->imm), NULL, 0);
         return;
     case RV_OP_JALR:
         /* target before the link write: rd may be rs1 */
@@ -765,8 +775,7 @@ static void gen_insn(struct gen *g, const struct rv_insn *in)
                              bin(g, GCC_JIT_BINARY_OP_PLUS, g->u64, reg(g, in->rs1),
                                  k64(g, (uint64_t)(int64_t)in->imm)), k64(g, ~1ull)));
         set_reg(g, in->rd, pc_plus(g, in->len));
-        exit_to(g, gcc_jit_lvalue_as_rvalue(g->va), 0);
-        g->cur = NULL;
+        go_to(g, 0, 0, rv(g->va), 0);
         return;
     case RV_OP_BEQ: case RV_OP_BNE: case RV_OP_BLT: case RV_OP_BGE: case RV_OP_BLTU:
     case RV_OP_BGEU:
@@ -774,21 +783,21 @@ static void gen_insn(struct gen *g, const struct rv_insn *in)
         return;
     case RV_OP_FP_S: case RV_OP_FP_D: case RV_OP_FMA_S: case RV_OP_FMA_D:
         if (fp_touches_x(in))
-            helper_op(g, (void *)rv_exec_fp, 0);
+            helper_op(g, RT_EXEC_FP, 0);
         else
             fp_pure(g);
         return;
     case RV_OP_LR_W: case RV_OP_SC_W: case RV_OP_LR_D: case RV_OP_SC_D: case RV_OP_AMO_W:
     case RV_OP_AMO_D:
-        helper_op(g, (void *)rv_exec_amo, 0);
+        helper_op(g, RT_EXEC_AMO, 0);
         return;
     case RV_OP_FENCE_I: case RV_OP_ECALL: case RV_OP_EBREAK: case RV_OP_MRET: case RV_OP_SRET:
     case RV_OP_WFI: case RV_OP_SFENCE_VMA:
-        helper_op(g, (void *)rv_exec_system, 1);
+        helper_op(g, RT_EXEC_SYSTEM, 1);
         return;
     case RV_OP_CSRRW: case RV_OP_CSRRS: case RV_OP_CSRRC: case RV_OP_CSRRWI: case RV_OP_CSRRSI:
     case RV_OP_CSRRCI:
-        helper_op(g, (void *)rv_csr_op, 1);
+        helper_op(g, RT_CSR_OP, 1);
         return;
     default:
         break;
@@ -821,7 +830,7 @@ static void init_types(struct gen *g)
     g->u8p = gcc_jit_type_get_pointer(g->u8);
 }
 
-/* registers the block reads or writes */
+/* registers the region reads or writes */
 static uint32_t regs_used(const struct jit_req *r)
 {
     uint32_t m = 0;
@@ -845,24 +854,10 @@ static uint32_t regs_written(const struct jit_req *r)
     return m & ~1u;
 }
 
-/* Does the block's last instruction jump back to its start? */
-static int self_loop(const struct jit_req *r)
-{
-    const struct rv_insn *in;
-
-    if (r->n < 2)
-        return 0;
-    in = &r->insns[r->n - 2];
-    if (in->op != RV_OP_JAL && !(in->op >= RV_OP_BEQ && in->op <= RV_OP_BGEU))
-        return 0;
-    return (int64_t)in->off + in->imm == 0;
-}
-
 static gcc_jit_lvalue *tlb_base(struct gen *g, const char *name, size_t off)
 {
     gcc_jit_lvalue *l = gcc_jit_function_new_local(g->fn, NULL, g->u8p, name);
-    gcc_jit_rvalue *idx = cast(g, gcc_jit_lvalue_as_rvalue(
-                                      fld(g, offsetof(struct rv_hart, mmu_idx_data), g->u8)), g->u64);
+    gcc_jit_rvalue *idx = cast(g, rv(fld(g, offsetof(struct rv_hart, mmu_idx_data), g->u8)), g->u64);
     gcc_jit_rvalue *o = bin(g, GCC_JIT_BINARY_OP_PLUS, g->u64, k64(g, off),
                             bin(g, GCC_JIT_BINARY_OP_MULT, g->u64, idx,
                                 k64(g, RV_TLB_SIZE * sizeof(struct rv_tlb_entry))));
@@ -871,54 +866,76 @@ static gcc_jit_lvalue *tlb_base(struct gen *g, const char *name, size_t off)
     return l;
 }
 
-int jit_gen_block(gcc_jit_context *ctx, const struct jit_req *r, const char *name)
+static gcc_jit_lvalue *local(struct gen *g, gcc_jit_type *t, const char *name)
 {
+    return gcc_jit_function_new_local(g->fn, NULL, t, name);
+}
+
+int jit_gen_region(gcc_jit_context *ctx, const struct jit_req *r, const char *name)
+{
+    gcc_jit_block *labels[JIT_REGION_BLOCKS];
     struct gen g;
-    gcc_jit_param *p[3];
+    gcc_jit_param *p[4];
     char nm[8];
 
+    if (r->nblk == 0 || r->nblk > JIT_REGION_BLOCKS)
+        return -EINVAL;
     memset(&g, 0, sizeof(g));
     g.c = ctx;
     g.r = r;
+    g.label = labels;
     init_types(&g);
     p[0] = gcc_jit_context_new_param(ctx, NULL, g.u8p, "h");
     p[1] = gcc_jit_context_new_param(ctx, NULL, g.u64, "bpc");
     p[2] = gcc_jit_context_new_param(ctx, NULL, g.u64, "base");
-    g.fn = gcc_jit_context_new_function(ctx, NULL, GCC_JIT_FUNCTION_EXPORTED, g.vint, name, 3, p, 0);
+    p[3] = gcc_jit_context_new_param(ctx, NULL, g.u8p, "R");
+    g.fn = gcc_jit_context_new_function(ctx, NULL, GCC_JIT_FUNCTION_EXPORTED, g.vint, name, 4, p, 0);
     g.h = gcc_jit_param_as_rvalue(p[0]);
     g.bpc = gcc_jit_param_as_rvalue(p[1]);
     g.base = gcc_jit_param_as_rvalue(p[2]);
+    g.R = gcc_jit_param_as_rvalue(p[3]);
     g.cur = new_block(&g);
-    g.used = regs_used(r);
-    for (unsigned i = 1; i <= 32; i++) {
-        snprintf(nm, sizeof(nm), "x%u", i);
-        g.x[i] = gcc_jit_function_new_local(g.fn, NULL, g.u64, nm);
-        if (i < 32 && (g.used & (1u << i)))
-            assign(&g, g.x[i], gcc_jit_lvalue_as_rvalue(fld(&g, offsetof(struct rv_hart, x) + 8 * i, g.u64)));
+    g.written = regs_written(r);
+    {
+        uint32_t used = regs_used(r);
+        for (unsigned i = 1; i <= 32; i++) {
+            snprintf(nm, sizeof(nm), "x%u", i);
+            g.x[i] = local(&g, g.u64, nm);
+            if (i < 32 && (used & (1u << i)))
+                assign(&g, g.x[i], rv(fld(&g, offsetof(struct rv_hart, x) + 8 * i, g.u64)));
+        }
     }
-    g.va = gcc_jit_function_new_local(g.fn, NULL, g.u64, "va");
-    g.tmp = gcc_jit_function_new_local(g.fn, NULL, g.u64, "tmp");
-    g.rc = gcc_jit_function_new_local(g.fn, NULL, g.vint, "rc");
-    g.xret = gcc_jit_function_new_local(g.fn, NULL, g.vint, "xret");
+    g.va = local(&g, g.u64, "va");
+    g.tmp = local(&g, g.u64, "tmp");
+    g.rc = local(&g, g.vint, "rc");
+    g.xret = local(&g, g.vint, "xret");
+    g.icnt = local(&g, g.u64, "icnt");
+    g.nm = local(&g, g.u64, "nm");
+    g.chain = local(&g, g.u64, "chain");
+    g.iters = local(&g, g.u64, "iters");
+    g.ins = local(&g, g.u8p, "ins");
     g.tlbl = tlb_base(&g, "tlbl", offsetof(struct rv_hart, tlb_load));
     g.tlbs = tlb_base(&g, "tlbs", offsetof(struct rv_hart, tlb_store));
-    g.ibase = gcc_jit_function_new_local(g.fn, NULL, g.u64, "ibase");
-    g.iters = gcc_jit_function_new_local(g.fn, NULL, g.u64, "iters");
-    assign(&g, g.ibase, g.base);
+    assign(&g, g.icnt, g.base);
+    assign(&g, g.nm, k64(&g, 0));
+    assign(&g, g.chain, k64(&g, 0));
     assign(&g, g.iters, k64(&g, 0));
-    g.self_loop = self_loop(r);
-    if (g.self_loop) {
-        /* later iterations may leave anywhere: every register the block
-         * writes is dirty from the start (rewriting a value is harmless) */
-        g.dirty = regs_written(r);
-        g.top = new_block(&g);
-        gcc_jit_block_end_with_jump(g.cur, NULL, g.top);
-        g.cur = g.top;
+    assign(&g, g.ins, rv(at(&g, g.R, k64(&g, offsetof(struct jit_region, insns)), g.u8p)));
+    for (unsigned k = 0; k < r->nblk; k++)
+        labels[k] = new_block(&g);
+    gcc_jit_block_end_with_jump(g.cur, NULL, labels[0]);
+    for (g.k = 0; g.k < r->nblk; g.k++) {
+        const struct jit_rblk *b = &r->b[g.k];
+        g.cur = labels[g.k];
+        if (b->nmem)
+            add_to(&g, g.nm, k64(&g, b->nmem));
+        /* n instructions plus the END sentinel (run only when the block
+         * falls off its end) */
+        for (g.idx = 0; g.idx <= b->n && g.cur; g.idx++)
+            gen_insn(&g, &r->insns[b->first + g.idx]);
+        if (g.cur)      /* a block always ends in a jump, a helper or END */
+            return -EINVAL;
     }
-    for (g.idx = 0; g.idx < r->n && g.cur; g.idx++)
-        gen_insn(&g, &r->insns[g.idx]);
-    if (g.cur)      /* a block always ends in a jump, a helper or END */
-        return -EINVAL;
-    finish_exit(&g);
+    finish_tail(&g);
     return 0;
 }

@@ -347,7 +347,7 @@ static void unprobe(struct rv_hart *h, struct jit_verify *v, const struct rv_cou
 int rv_jit_verify(struct rv_hart *h, struct rv_block *b, uint64_t bpc, uint64_t base)
 {
     struct jit_verify *v = h->jit_verify;
-    rv_jit_fn fn = (rv_jit_fn)b->jit_code;
+    struct jit_region *R = b->jit_region;
     struct rv_counters ctr = h->ctr;
     struct jv_out none = { NULL, 0, 0 };
     int r, ok = 0;
@@ -361,26 +361,34 @@ int rv_jit_verify(struct rv_hart *h, struct rv_block *b, uint64_t bpc, uint64_t 
         snap_take(h, &v->si);
         unprobe(h, v, &ctr);
     }
-    if (ok <= 0) {
-        v->st.skipped++;
-        r = fn(h, bpc, base);
-    } else {
-        log_begin(h, &v->log[1]);
-        r = fn(h, bpc, base);
-        h->memlog = NULL;
-        if (r < RV_JIT_LEFT)
-            h->instret = base + b->n;   /* what the interpreter's boundary assumes */
-        if (v->log[1].refused)
-            h->fatal = 0;               /* set by the refusal, not by the guest */
-        v->st.checked++;
-        if (v->log[1].refused || diff_state(&none, &v->si, h) ||
-            diff_stores(&none, &v->log[0], &v->log[1])) {
-            v->st.mismatches++;
-            report_mismatch(h, v, b, bpc);
-        }
-    }
-    /* the probe re-armed run_limit for its own budget and may have taken
-     * a request bit: the next boundary must be the slow one */
+    /* the probe ran one block; a compiled loop back to its start must
+     * stop there too (and the interpreter's next boundary be the slow one:
+     * the probe re-armed run_limit for its own budget and may have taken a
+     * request bit) */
     atomic_store(&h->run_limit, 0);
+    if (ok < 0) {
+        /* the block cache was flushed under the probe: b is gone, so
+         * start over from the slow boundary at the same state */
+        v->st.skipped++;
+        h->pc = bpc;
+        h->instret = base;
+        return -1;
+    }
+    if (ok == 0) {
+        v->st.skipped++;
+        return R->fn(h, bpc, base, R);
+    }
+    log_begin(h, &v->log[1]);
+    r = R->fn(h, bpc, base, R);
+    h->memlog = NULL;
+    if (v->log[1].refused)
+        h->fatal = 0;               /* set by the refusal, not by the guest */
+    v->st.checked++;
+    if (v->log[1].refused || diff_state(&none, &v->si, h) ||
+        diff_stores(&none, &v->log[0], &v->log[1])) {
+        v->st.mismatches++;
+        report_mismatch(h, v, b, bpc);
+        return -1;
+    }
     return r;
 }

@@ -31,7 +31,8 @@
 
 #define GB_STATS_MAGIC      0x31534253584f4247ull   /* "GBOXSBS1" in memory on LE hosts */
 #define GB_STATS_ABI_MAJOR  1
-#define GB_STATS_ABI_MINOR  1
+#define GB_STATS_ABI_MINOR  2
+#define GB_STATS_MINOR_JIT_TIER 2                   /* first minor with gb_stats_vcpu.jit_insns.. */
 #define GB_STATS_SHM_PREFIX "/glassbox."            /* shm_open name: prefix + VM name */
 #define GB_STATS_NAME_MAX   64                      /* including the NUL */
 
@@ -147,7 +148,14 @@ struct gb_stats_vcpu {
     uint64_t jit_code_bytes;
     uint64_t jit_compile_ns;
     uint64_t jit_compiled;
-    uint64_t reserved[14];
+    /* ABI 1.2 (zero in a 1.1 region: "not provided") */
+    uint64_t jit_insns;         /* instructions retired in compiled code; the rest interpreted */
+    uint64_t jit_region_blocks; /* guest blocks covered by installed regions */
+    uint64_t jit_evictions;     /* regions evicted with their batch (bounded code cache) */
+    uint64_t jit_cache_loads;   /* regions taken from the persistent --jit-cache */
+    uint64_t jit_cache_rejects; /* persistent-cache entries refused (corrupt, mismatched) */
+    uint64_t jit_chain_hits;    /* exits that went on to compiled code without the dispatcher */
+    uint64_t reserved[8];
 };
 
 #define GB_STATS_HOT_VPC_UNKNOWN 1u   /* gb_stats_hot_block.flags: vpc not known */
@@ -323,6 +331,9 @@ _Static_assert(sizeof(struct gb_stats_header) == GB_STATS_HEADER_SIZE, "header")
 _Static_assert(offsetof(struct gb_stats_vcpu, insns_by_priv) == 48, "vcpu.insns_by_priv");
 _Static_assert(offsetof(struct gb_stats_vcpu, itlb_lookups) == 352, "vcpu.itlb");
 _Static_assert(offsetof(struct gb_stats_vcpu, jit_blocks_by_tier) == 464, "vcpu.jit");
+_Static_assert(offsetof(struct gb_stats_vcpu, jit_insns) == 528, "vcpu.jit_insns (1.2)");
+_Static_assert(offsetof(struct gb_stats_vcpu, jit_chain_hits) == 568, "vcpu.jit_chain_hits (1.2)");
+_Static_assert(offsetof(struct gb_stats_vcpu, reserved) == 576, "vcpu.reserved");
 _Static_assert(sizeof(struct gb_stats_vcpu) == 640, "vcpu");
 _Static_assert(sizeof(struct gb_stats_hot_block) == 64, "hot block");
 _Static_assert(offsetof(struct gb_stats_hot_list, b) == 64, "hot list.b");

@@ -3,7 +3,8 @@
  * synthetic snapshots (expected values computed here from the inputs),
  * history rings, sparklines and bars in UTF-8 and ASCII, hot-block
  * ordering, the symbol cache fed from a query-hot-blocks reply, the text
- * snapshot over a real stats region written with engine/stats.c, refusal
+ * snapshot over a real stats region written with engine/stats.c (with
+ * the share of compiled execution), a region of ABI 1.1 still read, refusal
  * of an unknown ABI, the NUMA panel with and without a report, and a VM
  * that disappears between two samples.
  */
@@ -74,11 +75,20 @@ static void fill_vcpu(struct gb_stats_vcpu *v, unsigned i, uint64_t t_ns, uint64
     v->jit_compiled = k / 10;
     v->jit_code_bytes = k * 64;
     v->jit_queue_len = 3;
+    /* compiled execution grows faster than all execution: its share over
+     * an interval differs from its share since start */
+    v->jit_insns = k * k * 100 * (i + 1);
+    v->jit_region_blocks = k / 20;
+    v->jit_evictions = k / 100;
+    v->jit_cache_loads = 7 + i;
+    v->jit_cache_rejects = i;
+    v->jit_chain_hits = k * 50;
 }
 
 static void fill_snap(struct gt_snap *s, uint64_t t0, uint64_t dt, uint64_t k)
 {
     memset(s, 0, sizeof(*s));
+    s->abi_minor = GB_STATS_ABI_MINOR;
     s->nvcpus = 2;
     s->start_mono_ns = 1000;
     s->heartbeat_ns = t0 + dt;
@@ -110,6 +120,7 @@ static void test_rates(void **state)
 
     double sec = (double)dt / 1e9;
     double mips = 0, exc = 0, irq = 0, jit = 0;
+    uint64_t dj = 0, di = 0;
     for (unsigned i = 0; i < 2; i++) {
         const struct gb_stats_vcpu *va = &a->vcpu[i], *vb = &b->vcpu[i];
         double s = (double)(vb->sample_mono_ns - va->sample_mono_ns) / 1e9;
@@ -130,6 +141,11 @@ static void test_rates(void **state)
         for (unsigned p = 0; p < 4; p++)
             near(r.vcpu[i].priv_share[p], (double)pd[p] / (double)pall);
         jit += (double)(vb->jit_compiled - va->jit_compiled) / s;
+        near(r.vcpu[i].jit_share, (double)(vb->jit_insns - va->jit_insns)
+             / (double)(vb->instret - va->instret));
+        near(gt_jit_share_total(b, (int)i), (double)vb->jit_insns / (double)vb->instret);
+        dj += vb->jit_insns - va->jit_insns;
+        di += vb->instret - va->instret;
         mips += m;
         exc += e;
         irq += q;
@@ -138,6 +154,12 @@ static void test_rates(void **state)
     near(r.exc_s, exc);
     near(r.irq_s, irq);
     near(r.jit_compiled_s, jit);
+    /* share of compiled execution, all harts: parts added up before dividing */
+    near(r.jit_share, (double)dj / (double)di);
+    double jall = (double)(b->vcpu[0].jit_insns + b->vcpu[1].jit_insns)
+                  / (double)(b->vcpu[0].instret + b->vcpu[1].instret);
+    near(gt_jit_share_total(b, -1), jall);
+    assert_true(fabs(r.jit_share - jall) > 0.01);
     near(r.dt_s, sec);
     /* all harts: lookups and hits added up before dividing */
     uint64_t il = 0, ih = 0, dl = 0, dh = 0, fl = 0, w = 0, ilt = 0, iht = 0;
@@ -178,6 +200,15 @@ static void test_rates(void **state)
     /* the same sample twice: no interval, no rates */
     gt_rates_compute(b, b, &r);
     assert_true(r.dt_s == 0 && r.mips == 0);
+    assert_true(r.jit_share < 0);
+    /* a part sampled a little after the whole: capped at all of it */
+    b->vcpu[1].jit_insns = b->vcpu[1].instret + 5;
+    assert_true(gt_jit_share_total(b, 1) == 1.0);
+    /* ABI 1.1 publishes no jit_insns: no share, rather than 0% */
+    a->abi_minor = b->abi_minor = GB_STATS_MINOR_JIT_TIER - 1;
+    gt_rates_compute(a, b, &r);
+    assert_true(r.jit_share < 0 && r.vcpu[0].jit_share < 0);
+    assert_true(gt_jit_share_total(b, -1) < 0);
     free(a);
     free(b);
 }
@@ -518,6 +549,26 @@ static void must_contain(const char *text, const char *want)
         fail_msg("missing '%s' in:\n%s", want, text);
 }
 
+/* A share as glasstop prints it, for shares away from 0 and 1 (where it
+ * refuses to round to 0% or 100%). */
+static void share_text(char *buf, size_t len, double f)
+{
+    assert_true(f > 0.005 && f < 0.995);
+    snprintf(buf, len, "%.0f%%", f * 100);
+}
+
+/* The line of text that starts with `prefix` (after a newline). */
+static char *line_of(const char *text, const char *prefix, char *buf, size_t len)
+{
+    const char *p = strstr(text, prefix);
+
+    if (!p)
+        fail_msg("no line '%s' in:\n%s", prefix, text);
+    size_t n = strcspn(p + 1, "\n") + 1;
+    snprintf(buf, len, "%.*s", (int)n, p);
+    return buf;
+}
+
 static void test_region_text(void **state)
 {
     const char *name = region_name("text");
@@ -590,9 +641,48 @@ static void test_region_text(void **state)
         *end = '\n';
     }
     /* JIT totals over both harts */
-    snprintf(want, sizeof(want), "JIT: %u blocks compiled", 2 * (1400 / 10));
+    snprintf(want, sizeof(want), " %u blocks compiled", 2 * (1400 / 10));
     must_contain(text, want);
     must_contain(text, "6 queued");
+    /* share of compiled execution: over the interval from the differences,
+     * since start from the totals; all harts, and each hart's own */
+    struct gb_stats_vcpu x[2], y[2];
+    uint64_t dj = 0, di = 0, tj = 0, ti = 0;
+    for (unsigned i = 0; i < 2; i++) {
+        fill_vcpu(&x[i], i, 0, 1000);
+        fill_vcpu(&y[i], i, 0, 1400);
+        dj += y[i].jit_insns - x[i].jit_insns;
+        di += y[i].instret - x[i].instret;
+        tj += y[i].jit_insns;
+        ti += y[i].instret;
+    }
+    char jn[16], ja[16], ln[1024];
+    share_text(jn, sizeof(jn), (double)dj / (double)di);
+    share_text(ja, sizeof(ja), (double)tj / (double)ti);
+    assert_string_not_equal(jn, ja);
+    snprintf(want, sizeof(want), "JIT: %s of insns compiled now, %s since start;", jn, ja);
+    must_contain(text, want);
+    snprintf(want, sizeof(want), "jit %s now, %s since start", jn, ja);
+    must_contain(line_of(text, "\n  MIPS now", ln, sizeof(ln)), want);
+    for (unsigned i = 0; i < 2; i++) {
+        char row[32];
+        snprintf(row, sizeof(row), "\n  %4u    S ", i);
+        line_of(text, row, ln, sizeof(ln));
+        share_text(jn, sizeof(jn), (double)(y[i].jit_insns - x[i].jit_insns)
+                   / (double)(y[i].instret - x[i].instret));
+        snprintf(want, sizeof(want), " %s", jn);
+        assert_true(strlen(ln) > strlen(want));
+        assert_string_equal(ln + strlen(ln) - strlen(want), want);
+    }
+    must_contain(text, "U/S/M insns   jit");
+    snprintf(want, sizeof(want), "; %llu blocks in regions, ",
+             (unsigned long long)(y[0].jit_region_blocks + y[1].jit_region_blocks));
+    must_contain(text, want);
+    snprintf(want, sizeof(want), "; cache %llu loaded, %llu rejected; %llu evicted",
+             (unsigned long long)(y[0].jit_cache_loads + y[1].jit_cache_loads),
+             (unsigned long long)(y[0].jit_cache_rejects + y[1].jit_cache_rejects),
+             (unsigned long long)(y[0].jit_evictions + y[1].jit_evictions));
+    must_contain(text, want);
     must_contain(text, "virtio-blk0");
     must_contain(text, "guest says 42");
     must_contain(text, "no placement report from this engine");
@@ -628,6 +718,95 @@ static void test_region_text(void **state)
     gt_model_free(&m);
     gb_reader_close(&r);
     stats_destroy(s);
+}
+
+/* A region of ABI 1.1, before the JIT tier's counters: still read, the
+ * words 1.1 kept reserved read as zero (even when a writer left them
+ * otherwise), no compiled share is claimed, and the older JIT figures
+ * still show. */
+static void test_abi_minor_1(void **state)
+{
+    const char *name = region_name("abi11");
+    struct stats *s = make(name, 2);
+    struct gb_stats_header *h = stats_header(s);
+    struct gb_reader r;
+    struct gt_model m;
+    struct gt_view v = { .utf8 = 0, .sort = GT_SORT_EXECS };
+    char err[256], want[64];
+    (void)state;
+
+    uint64_t t0 = h->start_mono_ns + 1000000000ull;
+    stats_set_status(s, GB_VM_RUNNING, GB_VM_CREATED, h->start_mono_ns + 1000, 0, NULL);
+    h->abi_minor = GB_STATS_MINOR_JIT_TIER - 1;
+    publish(s, t0, 1000);
+    assert_int_equal(gb_reader_open(&r, name, err, sizeof(err)), 0);
+    assert_int_equal(gt_model_init(&m), 0);
+    assert_int_equal(gt_model_update(&m, &r, gt_now_ns()), 0);
+    publish(s, t0 + 400000000ull, 1400);
+    assert_int_equal(gt_model_update(&m, &r, gt_now_ns()), 0);
+    assert_int_equal(m.nsnaps, 2);
+    for (unsigned i = 0; i < 2; i++) {
+        const struct gb_stats_vcpu *c = &m.cur->vcpu[i];
+        assert_true(c->instret > 0 && c->jit_compiled > 0);
+        assert_true(c->jit_insns == 0 && c->jit_region_blocks == 0 && c->jit_evictions == 0);
+        assert_true(c->jit_cache_loads == 0 && c->jit_cache_rejects == 0);
+        assert_true(c->jit_chain_hits == 0);
+        assert_true(m.rates.vcpu[i].jit_share < 0);
+    }
+    assert_true(m.rates.jit_share < 0);
+
+    char *text = render(&m, &v, -1);
+    snprintf(want, sizeof(want), "ABI %d.%d", GB_STATS_ABI_MAJOR, GB_STATS_MINOR_JIT_TIER - 1);
+    must_contain(text, want);
+    snprintf(want, sizeof(want), "JIT: %u blocks compiled", 2 * (1400 / 10));
+    must_contain(text, want);
+    assert_null(strstr(text, "of insns compiled"));
+    assert_null(strstr(text, "jit "));
+    assert_null(strstr(text, "   jit"));
+    assert_null(strstr(text, "evicted"));
+    assert_null(strstr(text, "loaded,"));
+    free(text);
+    gt_model_free(&m);
+    gb_reader_close(&r);
+    stats_destroy(s);
+}
+
+/* Shares next to all or nothing are not rounded to 100% or 0%. */
+static void test_jit_share_edges(void **state)
+{
+    struct gt_snap *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+    struct gt_model m;
+    struct gt_view v = { .utf8 = 0 };
+    char *text;
+    (void)state;
+
+    assert_non_null(a);
+    assert_non_null(b);
+    fill_snap(a, 5000000000ull, 0, 1000);
+    fill_snap(b, 5000000000ull, 250000000ull, 1800);
+    memset(&m, 0, sizeof(m));
+    m.prev = a;
+    m.cur = b;
+    m.nsnaps = 2;
+    /* all but one instruction of the interval compiled, on each hart */
+    for (unsigned i = 0; i < 2; i++)
+        b->vcpu[i].jit_insns = a->vcpu[i].jit_insns + b->vcpu[i].instret - a->vcpu[i].instret - 1;
+    gt_rates_compute(a, b, &m.rates);
+    text = render(&m, &v, GT_P_VCPU);
+    must_contain(text, "JIT: 99% of insns compiled now");
+    must_contain(text, "   99%\n");
+    assert_null(strstr(text, "100%"));
+    free(text);
+    /* one instruction each */
+    for (unsigned i = 0; i < 2; i++)
+        b->vcpu[i].jit_insns = a->vcpu[i].jit_insns + 1;
+    gt_rates_compute(a, b, &m.rates);
+    text = render(&m, &v, GT_P_VCPU);
+    must_contain(text, "JIT: <1% of insns compiled now");
+    must_contain(text, "   <1%\n");    /* a hart's row ends in its share */
+    free(text);
+    free(a);
+    free(b);
 }
 
 /* An ABI major this build does not know: refused with a message that
@@ -874,6 +1053,8 @@ int main(void)
         cmocka_unit_test(test_symcache),
         cmocka_unit_test(test_region_text),
         cmocka_unit_test(test_unknown_abi),
+        cmocka_unit_test(test_abi_minor_1),
+        cmocka_unit_test(test_jit_share_edges),
         cmocka_unit_test(test_numa_panel),
         cmocka_unit_test(test_vm_disappears),
         cmocka_unit_test(test_stalled),

@@ -31,8 +31,9 @@ enum fault { GOOD, BAD_REG, BAD_VALUE, BAD_ADDR };
 static enum fault fault;
 
 /* What libgccjit would generate for the block, optionally wrong. */
-static int fake_block(struct rv_hart *h, uint64_t bpc, uint64_t base)
+static int fake_block(struct rv_hart *h, uint64_t bpc, uint64_t base, struct jit_region *R)
 {
+    (void)R;
     uint64_t addr = h->x[11] + (fault == BAD_ADDR ? 8 : 0);
 
     h->x[10] = fault == BAD_REG ? 6 : 5;
@@ -40,10 +41,14 @@ static int fake_block(struct rv_hart *h, uint64_t bpc, uint64_t base)
     h->pc = bpc + 4;
     h->instret = base + 1;
     if (rv_store_slow(h, addr, 8, fault == BAD_VALUE ? 7 : 5) == RV_TRAP)
-        return RV_JIT_LEFT + 1;
+        return -1;
     h->pc = bpc + 8;
+    h->instret = base + 3;
     return 0;       /* the taken exit of the JAL */
 }
+
+static struct rv_block_link links[2];
+static struct jit_region region = { .fn = fake_block, .link = links };
 
 struct fix {
     struct rv_hart *h;
@@ -69,7 +74,6 @@ static int setup(void **state)
 {
     struct fix *f = calloc(1, sizeof(*f));
     struct rv_block *b;
-    rv_jit_fn fn = fake_block;
 
     assert_non_null(f);
     f->h = test_hart_new(&f->ram, RAM_BASE, RAM_SIZE, NULL);
@@ -82,7 +86,9 @@ static int setup(void **state)
     assert_non_null(b);
     assert_int_equal(b->n, 3);
     /* install the fake code the way rv_jit_install does */
-    memcpy(&b->jit_code, &fn, sizeof(fn));
+    region.blk = b;
+    b->jit_region = &region;
+    b->jit_code = &region;
     b->jit_op0 = b->insns[0].op;
     b->insns[0].op = RV_OP_JIT;
     assert_int_equal(jit_verify_attach(f->h, on_report, f), 0);

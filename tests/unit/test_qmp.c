@@ -170,7 +170,10 @@ static void publish_stats(struct fixture *f)
 {
     struct gb_stats_header *h = stats_header(f->stats);
     struct gb_stats_vcpu v = { .index = 1, .priv = 1, .pc = 0x80001234ull, .instret = 12345,
-                               .online = 1, .itlb_lookups = 10, .itlb_hits = 9 };
+                               .online = 1, .itlb_lookups = 10, .itlb_hits = 9,
+                               .jit_insns = 101, .jit_region_blocks = 102,
+                               .jit_evictions = 103, .jit_cache_loads = 104,
+                               .jit_cache_rejects = 105, .jit_chain_hits = 106 };
     struct gb_stats_device d = { .present = 1, .requests = 7, .bytes_in = 4096 };
     struct gb_stats_hot_list l = { .kind = GB_STATS_HOT_TOTAL, .count = 3,
                                    .window_insns = 1000000, .sample_mono_ns = 42 };
@@ -676,6 +679,14 @@ static void test_queries(void **state)
     assert_int_equal(json_object_array_length(get(o, "exceptions")), 16);
     assert_non_null(get(o, "block-cache.hits"));
     assert_non_null(get(o, "jit.blocks-by-tier"));
+    /* the JIT tier's counters (ABI 1.2), each from its own field */
+    static const char *const tier_keys[] = {
+        "jit.insns", "jit.region-blocks", "jit.evictions",
+        "jit.cache-loads", "jit.cache-rejects", "jit.chain-hits",
+    };
+    for (unsigned k = 0; k < sizeof(tier_keys) / sizeof(tier_keys[0]); k++)
+        assert_int_equal(uget(o, tier_keys[k]), 101 + k);
+    assert_int_equal(iget(r, "abi.minor"), GB_STATS_ABI_MINOR);
     a = get(r, "devices");
     assert_int_equal(json_object_array_length(a), 1);
     o = json_object_array_get_idx(a, 0);

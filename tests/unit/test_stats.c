@@ -69,6 +69,15 @@ static void test_layout(void **state)
     assert_int_equal(offsetof(struct gb_stats_vcpu, interrupts), 208);
     assert_int_equal(offsetof(struct gb_stats_vcpu, wfi_count), 336);
     assert_int_equal(offsetof(struct gb_stats_vcpu, bc_lookups), 424);
+    /* ABI 1.2: the JIT tier's counters out of the old reserved words */
+    assert_int_equal(offsetof(struct gb_stats_vcpu, jit_compiled), 520);
+    assert_int_equal(offsetof(struct gb_stats_vcpu, jit_insns), 528);
+    assert_int_equal(offsetof(struct gb_stats_vcpu, jit_region_blocks), 536);
+    assert_int_equal(offsetof(struct gb_stats_vcpu, jit_evictions), 544);
+    assert_int_equal(offsetof(struct gb_stats_vcpu, jit_cache_loads), 552);
+    assert_int_equal(offsetof(struct gb_stats_vcpu, jit_cache_rejects), 560);
+    assert_int_equal(offsetof(struct gb_stats_vcpu, jit_chain_hits), 568);
+    assert_int_equal(sizeof(struct gb_stats_vcpu), 640);
     assert_int_equal(offsetof(struct gb_stats_event, text), 40);
     assert_int_equal(offsetof(struct gb_stats_device, requests), 48);
 
@@ -77,6 +86,8 @@ static void test_layout(void **state)
     const struct gb_stats_header *h = stats_header(s);
     assert_true(h->magic == GB_STATS_MAGIC);
     assert_int_equal(h->abi_major, GB_STATS_ABI_MAJOR);
+    assert_int_equal(h->abi_minor, GB_STATS_ABI_MINOR);
+    assert_true(GB_STATS_ABI_MINOR >= GB_STATS_MINOR_JIT_TIER);
     assert_int_equal(h->header_size, sizeof(struct gb_stats_header));
     assert_int_equal(h->pid, getpid());
     assert_int_equal(h->nvcpus, 3);
@@ -462,6 +473,66 @@ static void test_sampler(void **state)
         free(harts[i]);
 }
 
+/* The sampler copies each JIT tier counter of each hart into that hart's
+ * record: distinct values everywhere, so a swapped or missed field shows. */
+static void test_sampler_jit_tier(void **state)
+{
+    char name[64], err[256];
+    struct rv_hart *harts[2];
+    struct gb_reader r;
+    (void)state;
+
+    test_name(name, sizeof(name), "jittier");
+    struct stats *s = make(name, 2);
+    for (unsigned i = 0; i < 2; i++) {
+        struct rv_counters *c;
+        uint64_t base = 1000 * (i + 1);
+
+        harts[i] = calloc(1, sizeof(struct rv_hart));
+        assert_non_null(harts[i]);
+        harts[i]->instret = base + 900;
+        c = &harts[i]->ctr;
+        c->jit_blocks = base + 9;
+        c->jit_insns = base + 1;
+        c->jit_region_blocks = base + 2;
+        c->jit_evictions = base + 3;
+        c->jit_cache_loads = base + 4;
+        c->jit_cache_rejects = base + 5;
+        c->jit_chain_hits = base + 6;
+    }
+    assert_int_equal(stats_attach_harts(s, harts, 2), 0);
+    stats_sample_now(s);
+    assert_int_equal(gb_reader_open(&r, name, err, sizeof(err)), 0);
+    for (unsigned i = 0; i < 2; i++) {
+        struct gb_stats_vcpu v;
+        uint64_t base = 1000 * (i + 1);
+
+        assert_int_equal(gb_reader_vcpu(&r, i, &v), 0);
+        assert_int_equal(v.instret, base + 900);
+        assert_int_equal(v.jit_compiled, base + 9);
+        assert_int_equal(v.jit_insns, base + 1);
+        assert_int_equal(v.jit_region_blocks, base + 2);
+        assert_int_equal(v.jit_evictions, base + 3);
+        assert_int_equal(v.jit_cache_loads, base + 4);
+        assert_int_equal(v.jit_cache_rejects, base + 5);
+        assert_int_equal(v.jit_chain_hits, base + 6);
+        for (unsigned k = 0; k < sizeof(v.reserved) / sizeof(v.reserved[0]); k++)
+            assert_int_equal(v.reserved[k], 0);
+    }
+    /* they follow the hart: a second sample publishes the new values */
+    harts[1]->ctr.jit_insns += 77;
+    harts[1]->ctr.jit_chain_hits += 88;
+    stats_sample_now(s);
+    struct gb_stats_vcpu v;
+    assert_int_equal(gb_reader_vcpu(&r, 1, &v), 0);
+    assert_int_equal(v.jit_insns, 2001 + 77);
+    assert_int_equal(v.jit_chain_hits, 2006 + 88);
+    gb_reader_close(&r);
+    stats_destroy(s);
+    for (unsigned i = 0; i < 2; i++)
+        free(harts[i]);
+}
+
 /* ---- events ------------------------------------------------------------------ */
 
 static void test_event_wrap(void **state)
@@ -678,6 +749,7 @@ int main(void)
         cmocka_unit_test(test_seq_dead_writer),
         cmocka_unit_test(test_seqlock_concurrent),
         cmocka_unit_test(test_sampler),
+        cmocka_unit_test(test_sampler_jit_tier),
         cmocka_unit_test(test_event_wrap),
         cmocka_unit_test(test_lifecycle_hook),
         cmocka_unit_test(test_names),
