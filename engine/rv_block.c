@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "rv_cpu.h"
 #include "rv_helpers.h"
@@ -30,7 +31,14 @@ struct rv_block_cache *rv_bc_new(uint64_t ram_base, uint64_t ram_size)
 
     if (!bc)
         return NULL;
-    bc->arena = aligned_alloc(64, BC_ARENA_SIZE);
+    /* mmap: page aligned, and kept out of the JIT's forked compiler
+     * processes (the vCPU writes block counters while they run) */
+    bc->arena = mmap(NULL, BC_ARENA_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                     -1, 0);
+    if (bc->arena == MAP_FAILED)
+        bc->arena = NULL;
+    else
+        madvise(bc->arena, BC_ARENA_SIZE, MADV_DONTFORK);
     bc->page_head = calloc(ram_size >> RV_PAGE_SHIFT, sizeof(*bc->page_head));
     if (!bc->arena || !bc->page_head) {
         rv_bc_free(bc);
@@ -45,7 +53,8 @@ void rv_bc_free(struct rv_block_cache *bc)
 {
     if (!bc)
         return;
-    free(bc->arena);
+    if (bc->arena)
+        munmap(bc->arena, BC_ARENA_SIZE);
     free(bc->page_head);
     free(bc);
 }
@@ -263,6 +272,7 @@ struct rv_block *rv_block_get(struct rv_hart *h)
     b->exec_count = b->exec_base = h->jit_start;
     b->jit_code = NULL;
     b->jit_region = NULL;
+    b->jit_member = 0;
     b->jit_code_bytes = b->jit_compile_us = 0;
     b->span_lo = (uint16_t)(pa & ~RV_PAGE_MASK);
     b->span_hi = (uint16_t)(b->span_lo + b->bytes);

@@ -129,6 +129,7 @@ struct rv_block {
     uint16_t bytes;                 /* guest bytes covered */
     uint8_t valid;                  /* cleared when invalidated */
     uint8_t cached;                 /* 0 for the per-hart scratch block */
+    uint8_t jit_member;             /* in a queued region: not hot on its own */
     uint16_t nmem;                  /* loads/stores: counted per block entry */
     uint16_t jit_op0;               /* insns[0].op before RV_OP_JIT replaced it */
     /* page offsets [span_lo, span_hi) of the guest bytes whose change must
@@ -354,9 +355,10 @@ void rv_bc_for_each(struct rv_hart *h, void (*fn)(void *ctx, const struct rv_blo
 uint64_t rv_bc_generation(const struct rv_hart *h);
 
 /* --- JIT hooks (engine/jit/jit.c) ----------------------------------------
- * A compiled region: one function for several blocks of one guest page.
- * It runs from its entry block, whose first instruction is at virtual pc
- * bpc, with instret == base at entry, and always returns with h->pc and
+ * A compiled region: one function for several blocks of one guest page,
+ * installed on each of them (struct jit_region is one such entry). It
+ * runs from entry r->blk, whose first instruction is at virtual pc bpc,
+ * with instret == base at entry, and always returns with h->pc and
  * h->instret exact: either exit k >= 0 (a jump out of the region whose
  * successor block the interpreter may find through link[k]) or -1 (left
  * early: trap, helper, request, budget: the slow boundary follows). */
@@ -364,9 +366,10 @@ struct jit_region;
 typedef int (*rv_jit_fn)(struct rv_hart *h, uint64_t bpc, uint64_t base, struct jit_region *r);
 struct jit_region {
     rv_jit_fn fn;
-    struct rv_block *blk;           /* the entry block it is installed on */
+    struct rv_block *blk;           /* the block this entry is installed on */
     const struct rv_insn *insns;    /* the copies the helper calls point into */
-    struct rv_block_link *link;     /* one per exit */
+    struct rv_block_link *link;     /* one per exit of the region */
+    uint32_t entry;                 /* which member blk is (every member is an entry) */
 };
 static inline uint64_t rv_block_execs(const struct rv_block *b)
 {

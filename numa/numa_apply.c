@@ -92,6 +92,9 @@ int numa_ram_alloc(const struct numa_backend *b, size_t len, struct numa_ram *ra
             numa_msgs_add(warn, "hugepages=on: madvise(MADV_HUGEPAGE) refused "
                           "(%s); guest RAM uses small pages", strerror(errno));
     }
+    /* the JIT compiles in forked children: they must not share (or, for
+     * private memory, copy-on-write) guest RAM while the vCPUs run */
+    madvise(ram->addr, len, MADV_DONTFORK);
     ram->len = len;
     return 0;
 }

@@ -13,6 +13,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <dlfcn.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+
 #include <libgccjit.h>
 
 #include "jit.h"
@@ -32,7 +37,7 @@ struct jit_hart {
  * helper calls point into. Kept until jit_mgr_free. */
 struct jit_batch {
     struct jit_batch *next;
-    gcc_jit_result *res;
+    void *so;                   /* dlopen handle */
     struct jit_req *reqs;
 };
 
@@ -49,6 +54,8 @@ struct jit_mgr {
     struct jit_hart *harts[JIT_MAX_HARTS];
     unsigned nharts;
     unsigned long seq;              /* function names */
+    pid_t child;                    /* the compiler process, 0 when none */
+    char dir[200];                  /* where batches are compiled to */
 };
 
 static uint64_t now_ns(void)
@@ -187,8 +194,13 @@ static struct jit_req *make_req(struct jit_mgr *m, struct rv_hart *h, struct rv_
         if (lo + b->bytes > r->span_hi)
             r->span_hi = (uint16_t)(lo + b->bytes);
     }
-    r->region.insns = r->insns;
-    r->region.link = r->link;
+    for (unsigned k = 1; k < nb; k++)
+        mem[k]->jit_member = 1;
+    for (unsigned k = 0; k < nb; k++) {
+        r->entry[k].insns = r->insns;
+        r->entry[k].link = r->link;
+        r->entry[k].entry = k;
+    }
     r->nbytes = region_bytes(h, r, r->bytes);
     return r;
 }
@@ -203,6 +215,15 @@ void rv_jit_hot(struct rv_hart *h, struct rv_block *b)
     if (!jh || !b->cached || b->jit_code)
         return;
     m = jh->mgr;
+    if (b->jit_member) {
+        /* a member of a queued region, which will be installed on it as
+         * well (all the blocks of a hot loop get hot at about the same
+         * time, and each would otherwise grow the same region again) */
+        uint64_t execs = rv_block_execs(b);
+        b->exec_count = h->jit_start;
+        b->exec_base = b->exec_count - execs;
+        return;
+    }
     r = make_req(m, h, b);
     /* requests - blocks - discarded = in the queue (stats) */
     h->ctr.jit_requests++;
@@ -245,17 +266,42 @@ void rv_jit_hot(struct rv_hart *h, struct rv_block *b)
     }
 }
 
-/* Is r's code still right for its entry block? The arena may have been
- * flushed and reused, the entry dropped (SMC, FENCE.I) or a member's
- * bytes rewritten since the request was made. */
+/* Is r's code still right? The arena may have been flushed and reused
+ * or a member's bytes rewritten since the request was made. */
 static int still_same(struct rv_hart *h, const struct jit_req *r, uint8_t *scratch)
 {
-    const struct rv_block *b = r->blk;
-
-    if (!r->region.fn || r->gen != rv_bc_generation(h) || !b->valid || b->paddr != r->paddr ||
-        b->jit_code)
+    if (!r->fn || r->gen != rv_bc_generation(h))
         return 0;
     return region_bytes(h, r, scratch) == r->nbytes && memcmp(scratch, r->bytes, r->nbytes) == 0;
+}
+
+/* Put entry k of r on its block, if that block is still cached and runs
+ * no code yet. */
+static int install_entry(struct rv_hart *h, struct jit_req *r, unsigned k, int same)
+{
+    uint64_t pa = r->paddr + (uint64_t)(int64_t)r->b[k].delta;
+    struct rv_block *b = k == 0 ? r->blk : rv_bc_find(h, pa);
+
+    if (!b || !b->valid || !b->cached || b->paddr != pa)
+        return 0;
+    b->jit_member = 0;      /* hot again: a region of its own */
+    if (!same || b->jit_code || b->n != r->b[k].n)
+        return 0;
+    r->entry[k].fn = r->fn;
+    r->entry[k].blk = b;
+    b->jit_region = &r->entry[k];
+    b->jit_code = (void *)r->fn;
+    b->jit_code_bytes = r->code_bytes;
+    b->jit_compile_us = r->compile_us;
+    /* a store into any member's bytes must now drop this entry too */
+    b->span_lo = r->span_lo;
+    b->span_hi = r->span_hi;
+    /* from now on the interpreter's dispatch enters the code; the request
+     * keeps the original instructions (and jit_op0 the first op, for
+     * --jit-verify's interpreted run) */
+    b->jit_op0 = b->insns[0].op;
+    b->insns[0].op = RV_OP_JIT;
+    return 1;
 }
 
 void rv_jit_install(struct rv_hart *h)
@@ -271,27 +317,19 @@ void rv_jit_install(struct rv_hart *h)
     jh->done = NULL;
     pthread_mutex_unlock(&jh->lock);
     for (r = list; r; r = r->next) {
-        struct rv_block *b = r->blk;
-        if (!still_same(h, r, jh->scratch)) {
+        unsigned n = 0;
+        int same = still_same(h, r, jh->scratch);
+        /* (after a flush the members' memory is other blocks') */
+        if (r->gen == rv_bc_generation(h))
+            for (unsigned k = 0; k < r->nblk; k++)
+                n += install_entry(h, r, k, same);
+        if (!n) {
             h->ctr.jit_discarded++;
             continue;
         }
-        r->region.blk = b;
-        b->jit_region = &r->region;
-        b->jit_code = (void *)r->region.fn;
-        b->jit_code_bytes = r->code_bytes;
-        b->jit_compile_us = r->compile_us;
-        /* a store into any member's bytes must now drop the entry */
-        b->span_lo = r->span_lo;
-        b->span_hi = r->span_hi;
-        /* from now on the interpreter's dispatch enters the code; the
-         * request keeps the original instructions (and jit_op0 the
-         * first op, for --jit-verify's interpreted run) */
-        b->jit_op0 = b->insns[0].op;
-        b->insns[0].op = RV_OP_JIT;
-        r->installed = 1;
+        r->installed = (int)n;
         h->ctr.jit_blocks++;
-        h->ctr.jit_region_blocks += r->nblk;
+        h->ctr.jit_region_blocks += n;
         h->ctr.jit_code_bytes += r->code_bytes;
         h->ctr.jit_compile_ns += (uint64_t)r->compile_us * 1000;
     }
@@ -316,17 +354,19 @@ static void give_back(struct jit_req *r)
     atomic_store(&r->h->run_limit, 0);
 }
 
-/* Keep the batch's result and request copies (generated helper calls
- * point into the copies) until the manager goes away. */
-static void keep_batch(struct jit_mgr *m, gcc_jit_result *res, struct jit_req **arr, unsigned n)
+/* Keep the batch's loaded object and request copies (generated helper
+ * calls point into the copies) until the manager goes away. */
+static void keep_batch(struct jit_mgr *m, void *so, struct jit_req **arr, unsigned n)
 {
     struct jit_batch *bt = calloc(1, sizeof(*bt));
 
     if (!bt)
         return;     /* leak rather than free code a vCPU may run */
-    for (unsigned i = 0; i < n; i++)
+    for (unsigned i = 0; i < n; i++) {
         arr[i]->bnext = i + 1 < n ? arr[i + 1] : NULL;
-    bt->res = res;
+        arr[i]->batch = bt;
+    }
+    bt->so = so;
     bt->reqs = arr[0];
     bt->next = m->batches;
     m->batches = bt;
@@ -348,19 +388,17 @@ static uint32_t code_size(void *fn, void **sorted, size_t n)
     return 0;
 }
 
-static void compile_batch(struct jit_mgr *m, struct jit_req **arr, unsigned n)
+/* In the compiler process: the batch's IR, compiled to the shared object
+ * at path. 0, or 1 with libgccjit's first error written to errfd. */
+static int compile_child(struct jit_mgr *m, struct jit_req **arr, unsigned n, const char *path,
+                         int errfd)
 {
     gcc_jit_context *c = gcc_jit_context_acquire();
-    gcc_jit_result *res = NULL;
+    const char *e = "cannot create a compile context";
     char name[48];
-    void *addrs[JIT_BATCH_MAX + 1];
-    unsigned naddr = 0;
-    uint64_t t0 = now_ns(), dt;
     int bad = 0;
 
-    if (!c) {
-        bad = 1;
-    } else {
+    if (c) {
         gcc_jit_context_set_int_option(c, GCC_JIT_INT_OPTION_OPTIMIZATION_LEVEL, m->cfg.opt_level);
         gcc_jit_context_set_bool_allow_unreachable_blocks(c, 1);
         /* keep each function in one piece so the size estimate holds */
@@ -372,9 +410,9 @@ static void compile_batch(struct jit_mgr *m, struct jit_req **arr, unsigned n)
         }
         if (!bad && getenv("GLASSBOX_JIT_DUMP")) {
             /* developers: the batch's IR as C-like text */
-            char path[300];
-            snprintf(path, sizeof(path), "%s/batch-%lu.c", getenv("GLASSBOX_JIT_DUMP"), m->seq);
-            gcc_jit_context_dump_to_file(c, path, 0);
+            char dump[300];
+            snprintf(dump, sizeof(dump), "%s/batch-%lu.c", getenv("GLASSBOX_JIT_DUMP"), m->seq);
+            gcc_jit_context_dump_to_file(c, dump, 0);
         }
         if (!bad) {
             /* sentinel: marks the end of the last block's code */
@@ -382,46 +420,140 @@ static void compile_batch(struct jit_mgr *m, struct jit_req **arr, unsigned n)
             gcc_jit_function *f = gcc_jit_context_new_function(
                 c, NULL, GCC_JIT_FUNCTION_EXPORTED, vt, "gb_blk_end", 0, NULL, 0);
             gcc_jit_block_end_with_void_return(gcc_jit_function_new_block(f, "e"), NULL);
-            res = gcc_jit_context_compile(c);
+            gcc_jit_context_compile_to_file(c, GCC_JIT_OUTPUT_KIND_DYNAMIC_LIBRARY, path);
         }
-        if (!res) {
-            const char *e = gcc_jit_context_get_first_error(c);
-            char msg[320];
-            snprintf(msg, sizeof(msg), "JIT disabled, running interpreted: libgccjit: %s",
-                     e ? e : "compilation failed");
-            pthread_mutex_lock(&m->lock);
-            if (!m->disabled) {
-                m->disabled = 1;
-                if (m->cfg.warn)
-                    m->cfg.warn(m->cfg.opaque, msg);
-            }
-            pthread_mutex_unlock(&m->lock);
-        }
+        e = gcc_jit_context_get_first_error(c);
+        if (!e && bad)
+            e = "a region could not be translated";
     }
+    if (e && write(errfd, e, strlen(e)) < 0)
+        return 1;
+    return e != NULL;
+}
+
+static void disable(struct jit_mgr *m, const char *why)
+{
+    char msg[400];
+
+    snprintf(msg, sizeof(msg), "JIT disabled, running interpreted: libgccjit: %s", why);
+    pthread_mutex_lock(&m->lock);
+    if (!m->disabled) {
+        m->disabled = 1;
+        if (m->cfg.warn)
+            m->cfg.warn(m->cfg.opaque, msg);
+    }
+    pthread_mutex_unlock(&m->lock);
+}
+
+/* Compile in a forked child: GCC's run then costs the vCPUs nothing but
+ * a CPU, and stopping the machine kills it instead of waiting for it. */
+static void *compile_forked(struct jit_mgr *m, struct jit_req **arr, unsigned n,
+                            const char *path)
+{
+    char err[320] = "";
+    size_t elen = 0;
+    int fds[2], st = 0, stopped;
+    pid_t pid;
+    void *so = NULL;
+
+    if (pipe2(fds, O_CLOEXEC) < 0)
+        return NULL;
+    pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        _exit(compile_child(m, arr, n, path, fds[1]));
+    }
+    close(fds[1]);
+    if (pid < 0) {
+        close(fds[0]);
+        return NULL;
+    }
+    pthread_mutex_lock(&m->lock);
+    m->child = pid;
+    if (m->stop)
+        kill(pid, SIGKILL);
+    pthread_mutex_unlock(&m->lock);
+    for (;;) {
+        ssize_t k = read(fds[0], err + elen, sizeof(err) - 1 - elen);
+        if (k > 0 && elen + (size_t)k < sizeof(err) - 1) {
+            elen += (size_t)k;
+            continue;
+        }
+        if (k < 0 && errno == EINTR)
+            continue;
+        break;
+    }
+    err[elen] = 0;
+    close(fds[0]);
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    pthread_mutex_lock(&m->lock);
+    m->child = 0;
+    stopped = m->stop;
+    pthread_mutex_unlock(&m->lock);
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+        so = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+        if (!so)
+            disable(m, dlerror());
+    } else if (!stopped) {
+        char why[400];
+        if (WIFSIGNALED(st))
+            snprintf(why, sizeof(why), "compiler process killed by signal %d", WTERMSIG(st));
+        else
+            snprintf(why, sizeof(why), "%s", err[0] ? err : "compilation failed");
+        disable(m, why);
+    }
+    return so;
+}
+
+static void compile_batch(struct jit_mgr *m, struct jit_req **arr, unsigned n)
+{
+    char name[48], path[sizeof(m->dir) + 48];
+    void *addrs[JIT_BATCH_MAX + 1];
+    unsigned naddr = 0;
+    uint64_t t0 = now_ns(), dt;
+    void *so;
+
+    snprintf(path, sizeof(path), "%s/b%lu.so", m->dir, m->seq);
+    so = compile_forked(m, arr, n, path);
+    unlink(path);           /* the mapping keeps what dlopen loaded */
     dt = now_ns() - t0;
-    if (res) {
+    if (so) {
         for (unsigned i = 0; i < n; i++) {
             snprintf(name, sizeof(name), "gb_blk_%lu", m->seq + i);
-            arr[i]->region.fn = (rv_jit_fn)gcc_jit_result_get_code(res, name);
-            if (arr[i]->region.fn)
-                addrs[naddr++] = (void *)arr[i]->region.fn;
+            arr[i]->fn = (rv_jit_fn)dlsym(so, name);
+            if (arr[i]->fn)
+                addrs[naddr++] = (void *)arr[i]->fn;
         }
-        addrs[naddr] = gcc_jit_result_get_code(res, "gb_blk_end");
+        addrs[naddr] = dlsym(so, "gb_blk_end");
         if (addrs[naddr])
             naddr++;
         qsort(addrs, naddr, sizeof(addrs[0]), cmp_ptr);
         for (unsigned i = 0; i < n; i++) {
             arr[i]->compile_us = (uint32_t)(dt / n / 1000);
-            if (arr[i]->region.fn)
-                arr[i]->code_bytes = code_size((void *)arr[i]->region.fn, addrs, naddr);
+            if (arr[i]->fn)
+                arr[i]->code_bytes = code_size((void *)arr[i]->fn, addrs, naddr);
+        }
+    }
+    if (getenv("GLASSBOX_JIT_DEBUG")) {
+        unsigned insns = 0, blocks = 0;
+        for (unsigned i = 0; i < n; i++) {
+            insns += arr[i]->n;
+            blocks += arr[i]->nblk;
+        }
+        fprintf(stderr, "jit: batch %lu: %u regions, %u blocks, %u insns, %.1f ms\n", m->seq, n,
+                blocks, insns, (double)dt / 1e6);
+        for (unsigned i = 0; i < n && getenv("GLASSBOX_JIT_DEBUG")[0] == '2'; i++) {
+            fprintf(stderr, "  region %#llx:", (unsigned long long)arr[i]->paddr);
+            for (unsigned k = 0; k < arr[i]->nblk; k++)
+                fprintf(stderr, " %+d", arr[i]->b[k].delta);
+            fprintf(stderr, "\n");
         }
     }
     m->seq += n;
-    if (c)
-        gcc_jit_context_release(c);
     /* record the batch before the harts can see (and install) its code */
     pthread_mutex_lock(&m->lock);
-    keep_batch(m, res, arr, n);
+    keep_batch(m, so, arr, n);
     pthread_mutex_unlock(&m->lock);
     for (unsigned i = 0; i < n; i++)
         give_back(arr[i]);
@@ -448,7 +580,11 @@ static void *worker(void *arg)
         if (m->stop)
             break;
         m->busy = 1;
-        while (m->head && n < JIT_BATCH_MAX) {
+        /* small batches: the first hot code is not held up behind a
+         * long compile (GCC's time grows with the IR) */
+        for (unsigned insns = 0; m->head && n < JIT_BATCH_MAX &&
+                                 (n == 0 || insns + m->head->n <= JIT_BATCH_INSNS);) {
+            insns += m->head->n;
             arr[n++] = m->head;
             m->head = m->head->next;
             m->qlen--;
@@ -503,7 +639,17 @@ int jit_mgr_new(struct jit_mgr **out, const struct jit_config *cfg)
     pthread_mutex_init(&m->lock, NULL);
     pthread_cond_init(&m->cond, NULL);
     pthread_cond_init(&m->idle_cond, NULL);
-    if (!on_path("as") || !on_path("ld")) {
+    {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(m->dir, sizeof(m->dir), "%s/glassbox-jit-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (!mkdtemp(m->dir)) {
+            m->disabled = 1;
+            if (m->cfg.warn)
+                m->cfg.warn(m->cfg.opaque, "JIT disabled, running interpreted: cannot create "
+                            "a directory for compiled code under $TMPDIR or /tmp");
+        }
+    }
+    if (!m->disabled && (!on_path("as") || !on_path("ld"))) {
         m->disabled = 1;
         if (m->cfg.warn)
             m->cfg.warn(m->cfg.opaque, "JIT disabled, running interpreted: libgccjit needs "
@@ -592,9 +738,12 @@ void jit_mgr_free(struct jit_mgr *m)
         return;
     pthread_mutex_lock(&m->lock);
     m->stop = 1;
+    if (m->child)
+        kill(m->child, SIGKILL);    /* no waiting for a compile at exit */
     pthread_cond_signal(&m->cond);
     pthread_mutex_unlock(&m->lock);
     pthread_join(m->worker, NULL);
+    rmdir(m->dir);
     while (m->head) {
         struct jit_req *r = m->head;
         m->head = r->next;
@@ -603,8 +752,8 @@ void jit_mgr_free(struct jit_mgr *m)
     while (m->batches) {
         struct jit_batch *b = m->batches;
         m->batches = b->next;
-        if (b->res)
-            gcc_jit_result_release(b->res);
+        if (b->so)
+            dlclose(b->so);
         while (b->reqs) {
             struct jit_req *r = b->reqs;
             b->reqs = r->bnext;

@@ -60,7 +60,8 @@
  * within 20% of the interpreter and the compute benchmarks are as fast. */
 #define JIT_DEFAULT_THRESHOLD 100000
 #define JIT_QUEUE_MAX 512       /* queued requests, all harts */
-#define JIT_BATCH_MAX 64        /* blocks per gcc_jit_context */
+#define JIT_BATCH_MAX 64        /* regions per compile */
+#define JIT_BATCH_INSNS 512     /* guest instructions per compile (a bigger region alone) */
 #define JIT_MAX_HARTS 8
 
 struct jit_mgr;
@@ -118,10 +119,11 @@ struct jit_req {
     struct rv_hart *h;
     struct rv_block *blk;       /* the entry: where to install, if still the same */
     uint64_t gen, paddr;
-    struct jit_region region;   /* what the entry block points to once installed */
+    rv_jit_fn fn;               /* set by the worker */
+    struct jit_region entry[JIT_REGION_BLOCKS];     /* what each member points to */
     uint32_t code_bytes, compile_us;
     int handed_back;            /* under the hart's jit lock */
-    int installed;              /* by its hart (eviction undoes it) */
+    int installed;              /* entries installed by its hart (eviction undoes them) */
     uint16_t span_lo, span_hi;  /* page offsets of all member bytes */
     uint32_t nblk;
     struct jit_rblk b[JIT_REGION_BLOCKS];

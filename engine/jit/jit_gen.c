@@ -80,12 +80,13 @@ struct gen {
     gcc_jit_type *u8, *u64, *i64, *u32, *i32, *u16, *i16, *i8, *u128, *i128, *vint, *vvoid;
     gcc_jit_type *u8p;
     gcc_jit_rvalue *h, *bpc, *base, *R;
+    gcc_jit_rvalue *vb;         /* virtual pc of the first member (bpc - the entry's delta) */
     gcc_jit_lvalue *x[33];      /* cached guest registers (x[32]: sink) */
     gcc_jit_lvalue *tlbl, *tlbs, *tmp, *va, *rc, *ins;
     /* icnt: instret at the current block's start; nm: TLB lookups so far
      * (the interpreter counts them per block entry); chain: region-internal
-     * jumps; iters: jumps backwards (extra entries of the entry block, for
-     * its exec_count and the hot-block view) */
+     * jumps; iters: jumps backwards (counted as extra executions of the
+     * block the region was entered at, for the hot-block view) */
     gcc_jit_lvalue *icnt, *nm, *chain, *iters, *xret;
     gcc_jit_block **label;      /* each region block's start */
     gcc_jit_block *xit;         /* the shared exit tail */
@@ -229,7 +230,7 @@ static gcc_jit_rvalue *insn_ptr(struct gen *g)
 /* the guest pc of the current instruction + d */
 static gcc_jit_rvalue *pc_plus(struct gen *g, int64_t d)
 {
-    return bin(g, GCC_JIT_BINARY_OP_PLUS, g->u64, g->bpc,
+    return bin(g, GCC_JIT_BINARY_OP_PLUS, g->u64, g->vb,
                k64(g, (uint64_t)((int64_t)cur_blk(g)->delta + cur_insn(g)->off + d)));
 }
 
@@ -306,7 +307,7 @@ static void finish_tail(struct gen *g)
     gcc_jit_block_end_with_return(g->xit, NULL, rv(g->xret));
 }
 
-/* The region block starting `delta` bytes after the entry, or -1. */
+/* The region block starting `delta` bytes after the first member, or -1. */
 static int block_at(const struct jit_req *r, int64_t delta)
 {
     for (unsigned i = 0; i < r->nblk; i++)
@@ -316,7 +317,7 @@ static int block_at(const struct jit_req *r, int64_t delta)
 }
 
 /* Control leaves the current block (its last instruction retired) for
- * the guest pc `delta` bytes after the region entry (known) or `to`
+ * the guest pc `delta` bytes after the first member (known) or `to`
  * (computed): straight to that block's code when it is in the region
  * (after the run_limit check, so loops see requests, interrupts and the
  * budget), else out through exit `ex`. */
@@ -342,19 +343,19 @@ static void go_to(struct gen *g, int known, int64_t delta, gcc_jit_rvalue *to, i
         gcc_jit_block_end_with_jump(again, NULL, g->label[j]);
         g->cur = stop;
         assign(g, fld(g, offsetof(struct rv_hart, pc), g->u64),
-               bin(g, GCC_JIT_BINARY_OP_PLUS, g->u64, g->bpc, k64(g, (uint64_t)delta)));
+               bin(g, GCC_JIT_BINARY_OP_PLUS, g->u64, g->vb, k64(g, (uint64_t)delta)));
         assign(g, fld(g, offsetof(struct rv_hart, instret), g->u64), rv(g->icnt));
         to_tail(g, -1);
         return;
     }
     if (known)
-        to = bin(g, GCC_JIT_BINARY_OP_PLUS, g->u64, g->bpc, k64(g, (uint64_t)delta));
+        to = bin(g, GCC_JIT_BINARY_OP_PLUS, g->u64, g->vb, k64(g, (uint64_t)delta));
     assign(g, fld(g, offsetof(struct rv_hart, pc), g->u64), to);
     assign(g, fld(g, offsetof(struct rv_hart, instret), g->u64), icnt_plus(g, n));
     to_tail(g, 2 * (int)g->k + ex);
 }
 
-/* byte offset from the region entry of the current instruction + d */
+/* byte offset from the first member of the current instruction + d */
 static int64_t rel(struct gen *g, int64_t d)
 {
     return (int64_t)cur_blk(g)->delta + cur_insn(g)->off + d;
@@ -923,7 +924,31 @@ int jit_gen_region(gcc_jit_context *ctx, const struct jit_req *r, const char *na
     assign(&g, g.ins, rv(at(&g, g.R, k64(&g, offsetof(struct jit_region, insns)), g.u8p)));
     for (unsigned k = 0; k < r->nblk; k++)
         labels[k] = new_block(&g);
-    gcc_jit_block_end_with_jump(g.cur, NULL, labels[0]);
+    {
+        /* every member is an entry: R->entry says which one this is */
+        gcc_jit_lvalue *vb = local(&g, g.u64, "vb");
+        gcc_jit_case *cases[JIT_REGION_BLOCKS];
+        gcc_jit_block *first = NULL;
+        gcc_jit_rvalue *which = cast(&g, rv(at(&g, g.R, k64(&g, offsetof(struct jit_region, entry)),
+                                               g.u32)), g.vint);
+        g.vb = rv(vb);
+        for (unsigned k = 0; k < r->nblk; k++) {
+            gcc_jit_block *e = new_block(&g);
+            gcc_jit_block_add_assignment(e, NULL, vb,
+                                         bin(&g, GCC_JIT_BINARY_OP_MINUS, g.u64, g.bpc,
+                                             k64(&g, (uint64_t)(int64_t)r->b[k].delta)));
+            gcc_jit_block_end_with_jump(e, NULL, labels[k]);
+            cases[k] = gcc_jit_context_new_case(ctx, kint(&g, (int)k), kint(&g, (int)k), e);
+            if (!first)
+                first = e;
+        }
+        if (r->nblk == 1) {
+            gcc_jit_block_add_assignment(g.cur, NULL, vb, g.bpc);
+            gcc_jit_block_end_with_jump(g.cur, NULL, labels[0]);
+        } else {
+            gcc_jit_block_end_with_switch(g.cur, NULL, which, first, r->nblk, cases);
+        }
+    }
     for (g.k = 0; g.k < r->nblk; g.k++) {
         const struct jit_rblk *b = &r->b[g.k];
         g.cur = labels[g.k];
