@@ -45,10 +45,38 @@ static void rt_raise_illegal(struct rv_hart *h, uint64_t bits)
     rv_raise(h, RV_EXC_ILLEGAL, bits);
 }
 
+/* Slow loads and stores (TLB miss, MMIO, faults, stores into code) with
+ * h->pc and h->instret made exact here rather than in generated code;
+ * sl = access size | instruction length << 8. Nonzero: leave the region
+ * (a trap, or a store that dropped code or that a device wants seen; it
+ * retired, so pc and instret move past it). */
+static int rt_load(struct rv_hart *h, uint64_t va, uint64_t pc, uint64_t instret, uint64_t sl,
+                   uint64_t *val)
+{
+    h->pc = pc;
+    h->instret = instret;
+    return rv_load_slow(h, va, (unsigned)(sl & 0xff), val);
+}
+
+static int rt_store(struct rv_hart *h, uint64_t va, uint64_t pc, uint64_t instret, uint64_t sl,
+                    uint64_t val)
+{
+    int rc;
+
+    h->pc = pc;
+    h->instret = instret;
+    rc = rv_store_slow(h, va, (unsigned)(sl & 0xff), val);
+    if (rc == RV_DONE) {
+        h->pc = pc + (sl >> 8);
+        h->instret = instret + 1;
+    }
+    return rc;
+}
+
 enum rt_idx {
     RT_DIV, RT_REM, RT_DIVU, RT_REMU, RT_DIVW, RT_REMW, RT_DIVUW, RT_REMUW,
     RT_ILLEGAL_RAW, RT_RAISE_ILLEGAL, RT_EXEC_FP, RT_EXEC_AMO, RT_EXEC_SYSTEM, RT_CSR_OP,
-    RT_LOAD_SLOW, RT_STORE_SLOW, RT__COUNT
+    RT_LOAD, RT_STORE, RT__COUNT
 };
 _Static_assert(RT__COUNT <= RV_JIT_RT_MAX, "rv_hart.jit_rt too small");
 
@@ -68,8 +96,8 @@ void jit_rt_fill(void **tab)
     tab[RT_EXEC_AMO] = (void *)rv_exec_amo;
     tab[RT_EXEC_SYSTEM] = (void *)rv_exec_system;
     tab[RT_CSR_OP] = (void *)rv_csr_op;
-    tab[RT_LOAD_SLOW] = (void *)rv_load_slow;
-    tab[RT_STORE_SLOW] = (void *)rv_store_slow;
+    tab[RT_LOAD] = (void *)rt_load;
+    tab[RT_STORE] = (void *)rt_store;
 }
 
 /* --- generator state ---------------------------------------------------- */
@@ -188,7 +216,7 @@ static void set_reg(struct gen *g, unsigned i, gcc_jit_rvalue *v)
 static gcc_jit_rvalue *call(struct gen *g, enum rt_idx idx, gcc_jit_type *ret, int n,
                             gcc_jit_rvalue **args)
 {
-    gcc_jit_type *pt[4];
+    gcc_jit_type *pt[6];
     gcc_jit_type *ft;
 
     for (int i = 0; i < n; i++)
@@ -501,15 +529,18 @@ static gcc_jit_rvalue *convert(struct gen *g, gcc_jit_rvalue *v, enum conv cv)
 }
 
 /* dst = load (integer or FP register, given as an lvalue) */
-/* TLB miss: exact guest state for the helper, then (h, va, size, ...) as
- * rv_load_slow/rv_store_slow take them. */
-static void slow_path_args(struct gen *g, gcc_jit_rvalue **args, unsigned size)
+/* TLB miss: the helper makes h->pc/h->instret exact itself (less IR per
+ * access, and GCC's time grows with the IR) and returns nonzero when the
+ * region must be left here. */
+static void slow_call(struct gen *g, enum rt_idx fn, unsigned size, gcc_jit_rvalue *last)
 {
-    sync_state(g, pc_plus(g, 0), 0);
-    args[0] = hptr(g);
-    args[1] = gcc_jit_lvalue_as_rvalue(g->va);
-    args[2] = gcc_jit_context_new_rvalue_from_int(
-        g->c, gcc_jit_context_get_type(g->c, GCC_JIT_TYPE_UNSIGNED_INT), (int)size);
+    gcc_jit_rvalue *args[6] = {
+        hptr(g), rv(g->va), pc_plus(g, 0), icnt_plus(g, g->idx),
+        k64(g, size | (uint64_t)cur_insn(g)->len << 8), last,
+    };
+
+    assign(g, g->rc, call(g, fn, g->vint, 6, args));
+    leave_if_rc(g);
 }
 
 static void gen_load(struct gen *g, gcc_jit_lvalue *dst, gcc_jit_type *t, unsigned size,
@@ -518,26 +549,15 @@ static void gen_load(struct gen *g, gcc_jit_lvalue *dst, gcc_jit_type *t, unsign
     gcc_jit_lvalue *addend;
     gcc_jit_rvalue *hit = expect(g, tlb_probe(g, g->tlbl, size, &addend), 1);
     gcc_jit_block *fast = new_block(g), *slow = new_block(g), *next = new_block(g);
-    gcc_jit_rvalue *args[4];
 
     gcc_jit_block_end_with_conditional(g->cur, NULL, hit, fast, slow);
     g->cur = fast;
-    assign(g, dst, convert(g, gcc_jit_lvalue_as_rvalue(host_mem(g, addend, t)), cv));
+    assign(g, dst, convert(g, rv(host_mem(g, addend, t)), cv));
     gcc_jit_block_end_with_jump(fast, NULL, next);
 
     g->cur = slow;
-    slow_path_args(g, args, size);
-    args[3] = gcc_jit_lvalue_get_address(g->tmp, NULL);
-    assign(g, g->rc, call(g, RT_LOAD_SLOW, g->vint, 4, args));
-    {
-        gcc_jit_block *side = branch_off(g, cmp(g, GCC_JIT_COMPARISON_NE,
-                                                gcc_jit_lvalue_as_rvalue(g->rc), kint(g, 0)));
-        gcc_jit_block *save = g->cur;
-        g->cur = side;
-        leave(g);
-        g->cur = save;
-    }
-    assign(g, dst, convert(g, cast(g, gcc_jit_lvalue_as_rvalue(g->tmp), t), cv));
+    slow_call(g, RT_LOAD, size, gcc_jit_lvalue_get_address(g->tmp, NULL));
+    assign(g, dst, convert(g, cast(g, rv(g->tmp), t), cv));
     gcc_jit_block_end_with_jump(g->cur, NULL, next);
     g->cur = next;
 }
@@ -547,8 +567,6 @@ static void gen_store(struct gen *g, gcc_jit_rvalue *val, gcc_jit_type *t, unsig
     gcc_jit_lvalue *addend;
     gcc_jit_rvalue *hit = expect(g, tlb_probe(g, g->tlbs, size, &addend), 1);
     gcc_jit_block *fast = new_block(g), *slow = new_block(g), *next = new_block(g);
-    gcc_jit_block *trap, *done, *save;
-    gcc_jit_rvalue *args[4];
 
     gcc_jit_block_end_with_conditional(g->cur, NULL, hit, fast, slow);
     g->cur = fast;
@@ -556,21 +574,7 @@ static void gen_store(struct gen *g, gcc_jit_rvalue *val, gcc_jit_type *t, unsig
     gcc_jit_block_end_with_jump(fast, NULL, next);
 
     g->cur = slow;
-    slow_path_args(g, args, size);
-    args[3] = val;
-    assign(g, g->rc, call(g, RT_STORE_SLOW, g->vint, 4, args));
-    trap = branch_off(g, cmp(g, GCC_JIT_COMPARISON_EQ, gcc_jit_lvalue_as_rvalue(g->rc), kint(g, RV_TRAP)));
-    save = g->cur;
-    g->cur = trap;
-    leave(g);
-    g->cur = save;
-    done = branch_off(g, cmp(g, GCC_JIT_COMPARISON_EQ, gcc_jit_lvalue_as_rvalue(g->rc), kint(g, RV_DONE)));
-    save = g->cur;
-    g->cur = done;
-    /* retired, but the block may be stale now (SMC) or a device asked */
-    sync_state(g, pc_plus(g, cur_insn(g)->len), 1);
-    leave(g);
-    g->cur = save;
+    slow_call(g, RT_STORE, size, val);
     gcc_jit_block_end_with_jump(g->cur, NULL, next);
     g->cur = next;
 }
