@@ -152,6 +152,7 @@ void cli_usage_run(void *stream)
           "                       0 compiles every block at its first execution)\n"
           "  --jit-verify         check every compiled block run against the\n"
           "                       interpreter; stop with a diff on mismatch (slow)\n"
+          "  --jit-cache DIR      keep compiled code in DIR and reuse it in later runs\n"
           "  --max-insns N        stop with an error after N instructions\n"
           "  --trace              print every instruction and its register writes\n"
           "  -h, --help           this help\n", stream);
@@ -162,7 +163,8 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
     enum { O_BIOS = 256, O_KERNEL, O_MEMORY, O_MAX_INSNS, O_TRACE, O_INITRD, O_APPEND,
            O_DUMP_DTB, O_SMP, O_DRIVE, O_CONSOLE, O_NET, O_MEMPOLICY, O_MEMBACKEND,
            O_AFFINITY, O_NUMA, O_NUMA_TOPO, O_NAME, O_EVENT_LOG, O_NO_STATS,
-           O_QMP_SOCKET, O_JIT, O_JIT_THRESHOLD, O_NO_NUMA_REPORT, O_JIT_VERIFY };
+           O_QMP_SOCKET, O_JIT, O_JIT_THRESHOLD, O_NO_NUMA_REPORT, O_JIT_VERIFY,
+           O_JIT_CACHE };
     static const struct option opts[] = {
         { "bios", required_argument, NULL, O_BIOS },
         { "kernel", required_argument, NULL, O_KERNEL },
@@ -189,6 +191,7 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
         { "jit", required_argument, NULL, O_JIT },
         { "jit-threshold", required_argument, NULL, O_JIT_THRESHOLD },
         { "jit-verify", no_argument, NULL, O_JIT_VERIFY },
+        { "jit-cache", required_argument, NULL, O_JIT_CACHE },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -253,6 +256,13 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
             break;
         case O_JIT_VERIFY:
             cfg->jit_verify = 1;
+            break;
+        case O_JIT_CACHE:
+            if (!*optarg) {
+                snprintf(err, errlen, "--jit-cache: expected a directory");
+                return -EINVAL;
+            }
+            cfg->jit_cache = optarg;
             break;
         case O_INITRD:
             cfg->initrd = optarg;
@@ -379,6 +389,11 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
         cfg->console = cfg->append && strstr(cfg->append, "console=hvc0") ? "hvc0" : "ttyS0";
     if (cfg->initrd && !cfg->kernel) {
         snprintf(err, errlen, "--initrd needs --kernel");
+        return -EINVAL;
+    }
+    if (cfg->jit_cache && (!cfg->jit || cfg->trace)) {
+        snprintf(err, errlen, "--jit-cache keeps compiled code, but %s",
+                 cfg->jit ? "--trace runs everything interpreted" : "--jit off turns the JIT off");
         return -EINVAL;
     }
     if (cfg->jit_verify && (!cfg->jit || cfg->trace)) {

@@ -38,6 +38,7 @@ struct run_config {
     int jit;                    /* --jit on|off: compile hot blocks (engine/jit) */
     uint64_t jit_threshold;     /* executions before a block is compiled; 0 = first */
     int jit_verify;             /* --jit-verify: check compiled blocks (slow, testing) */
+    const char *jit_cache;      /* --jit-cache DIR: persistent compiled code, or NULL */
     int trace;
 };
 

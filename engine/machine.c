@@ -18,6 +18,7 @@
 #include "lifecycle.h"
 #include "machine.h"
 #include "jit/jit.h"
+#include "jit/jit_cache.h"
 #include "plic.h"
 #include "rv_trace.h"
 #include "stats.h"
@@ -189,6 +190,13 @@ static int create_jit(struct machine *m, char *err, size_t errlen)
 
     if (!m->cfg.jit || m->cfg.trace)
         return 0;
+    if (m->cfg.jit_cache) {
+        /* entries are valid for this very build and these options only */
+        uint32_t opts = (uint32_t)jc.opt_level | (uint32_t)jc.verify << 8 | JIT_CACHE_FORMAT << 16;
+        r = jit_cache_open(&jc.cache, m->cfg.jit_cache, jit_build_hash(), opts, err, errlen);
+        if (r < 0)
+            return r;
+    }
     r = jit_mgr_new(&m->jit, &jc);
     for (unsigned i = 0; r == 0 && i < m->nharts; i++)
         r = jit_attach_hart(m->jit, m->harts[i]);

@@ -233,6 +233,21 @@ static struct rv_block *straddling_block(struct rv_hart *h, uint64_t pa)
     return b;
 }
 
+int rv_decode_bytes(const uint8_t *p, unsigned len, unsigned n, struct rv_insn *out)
+{
+    struct rv_block *b = malloc(sizeof(*b) + (n + 1) * sizeof(struct rv_insn));
+    int r = -1;
+
+    if (!b)
+        return -1;
+    if (decode_block(b, p, len, n) == n && b->bytes == len) {
+        memcpy(out, b->insns, (n + 1) * sizeof(struct rv_insn));
+        r = 0;
+    }
+    free(b);
+    return r;
+}
+
 struct rv_block *rv_bc_find(struct rv_hart *h, uint64_t pa)
 {
     for (struct rv_block *b = h->bc->hash[bc_hash(pa)]; b; b = b->hash_next)
@@ -273,6 +288,7 @@ struct rv_block *rv_block_get(struct rv_hart *h)
     b->jit_code = NULL;
     b->jit_region = NULL;
     b->jit_member = 0;
+    b->jit_probed = 0;
     b->jit_code_bytes = b->jit_compile_us = 0;
     b->span_lo = (uint16_t)(pa & ~RV_PAGE_MASK);
     b->span_hi = (uint16_t)(b->span_lo + b->bytes);

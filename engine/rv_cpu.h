@@ -130,6 +130,7 @@ struct rv_block {
     uint8_t valid;                  /* cleared when invalidated */
     uint8_t cached;                 /* 0 for the per-hart scratch block */
     uint8_t jit_member;             /* in a queued region: not hot on its own */
+    uint8_t jit_probed;             /* --jit-cache was asked for this block */
     uint16_t nmem;                  /* loads/stores: counted per block entry */
     uint16_t jit_op0;               /* insns[0].op before RV_OP_JIT replaced it */
     /* page offsets [span_lo, span_hi) of the guest bytes whose change must
@@ -337,6 +338,10 @@ void rv_bc_free(struct rv_block_cache *bc);
 /* Look up or decode the block at the hart's pc. Returns NULL when a trap
  * was raised (fetch fault); the hart's pc then points at the handler. */
 struct rv_block *rv_block_get(struct rv_hart *h);
+/* Decode exactly len guest bytes p as one block's n instructions into
+ * out[0..n] (END sentinel included): what the block cache would hold for
+ * them. 0, or -1 when they do not decode to n instructions. */
+int rv_decode_bytes(const uint8_t *p, unsigned len, unsigned n, struct rv_insn *out);
 /* The valid cached block starting at guest-physical pa, or NULL (no decode). */
 struct rv_block *rv_bc_find(struct rv_hart *h, uint64_t pa);
 void rv_bc_flush(struct rv_hart *h);

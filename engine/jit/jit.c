@@ -21,6 +21,7 @@
 #include <libgccjit.h>
 
 #include "jit.h"
+#include "jit_cache.h"
 #include "jit_verify.h"
 
 /* Requests compiled for one hart, waiting for it to install them. */
@@ -55,6 +56,7 @@ struct jit_mgr {
     unsigned nharts;
     unsigned long seq;              /* function names */
     pid_t child;                    /* the compiler process, 0 when none */
+    struct jit_req *cached;         /* regions made from --jit-cache entries */
     char dir[200];                  /* where batches are compiled to */
 };
 
@@ -205,6 +207,84 @@ static struct jit_req *make_req(struct jit_mgr *m, struct rv_hart *h, struct rv_
     return r;
 }
 
+static int install_entry(struct rv_hart *h, struct jit_req *r, unsigned k, int same);
+
+struct cache_try {
+    struct jit_mgr *m;
+    struct rv_hart *h;
+    struct rv_block *b;
+    int installed;
+};
+
+/* A cached region e that has b as member k: usable if all its members'
+ * bytes are the guest's bytes now (then it is the code the compiler
+ * would make); installed on b and on its other members already cached. */
+static int try_cached(void *ctx, const struct jit_cached *e, unsigned k)
+{
+    struct cache_try *t = ctx;
+    struct rv_hart *h = t->h;
+    uint64_t first = t->b->paddr - (uint64_t)(int64_t)e->b[k].delta;
+    uint64_t rej = jit_cache_rejects(t->m->cfg.cache);
+    unsigned ni = 0, pos = 0;
+    struct jit_req *r;
+    rv_jit_fn fn;
+
+    for (unsigned j = 0; j < e->nblk; j++) {
+        const uint8_t *p = rv_ram_ptr(h, first + (uint64_t)(int64_t)e->b[j].delta, e->blen[j]);
+        if (!p || memcmp(p, e->bytes + e->b[j].first, e->blen[j]))
+            return 0;
+        ni += e->b[j].n + 1;
+    }
+    fn = jit_cache_code(t->m->cfg.cache, e);
+    h->ctr.jit_cache_rejects += jit_cache_rejects(t->m->cfg.cache) - rej;
+    if (!fn || !(r = calloc(1, sizeof(*r) + ni * sizeof(struct rv_insn))))
+        return 0;
+    r->h = h;
+    r->gen = rv_bc_generation(h);
+    r->paddr = first;
+    r->blk = rv_bc_find(h, first);
+    r->nblk = e->nblk;
+    r->n = ni;
+    r->fn = fn;
+    r->span_lo = e->span_lo;
+    r->span_hi = e->span_hi;
+    r->nbytes = e->nbytes;
+    memcpy(r->bytes, e->bytes, e->nbytes);
+    for (unsigned j = 0; j < e->nblk; j++) {
+        r->b[j] = e->b[j];
+        r->b[j].first = pos;
+        r->entry[j].insns = r->insns;
+        r->entry[j].link = r->link;
+        r->entry[j].entry = j;
+        if (rv_decode_bytes(e->bytes + e->b[j].first, e->blen[j], e->b[j].n, &r->insns[pos]) < 0) {
+            free(r);
+            return 0;
+        }
+        pos += e->b[j].n + 1;
+    }
+    pthread_mutex_lock(&t->m->lock);
+    r->next = t->m->cached;
+    t->m->cached = r;
+    pthread_mutex_unlock(&t->m->lock);
+    for (unsigned j = 0; j < e->nblk; j++)
+        if (install_entry(h, r, j, 1) && j == k)
+            t->installed = 1;
+    h->ctr.jit_cache_loads++;
+    h->ctr.jit_region_blocks += e->nblk;
+    return t->installed;
+}
+
+static int from_cache(struct jit_mgr *m, struct rv_hart *h, struct rv_block *b)
+{
+    struct cache_try t = { m, h, b, 0 };
+    const uint8_t *p = rv_ram_ptr(h, b->paddr, b->bytes);
+
+    if (p && b->bytes)
+        jit_cache_find(m->cfg.cache, (unsigned)(b->paddr & ~RV_PAGE_MASK), p, b->bytes,
+                       try_cached, &t);
+    return t.installed;
+}
+
 void rv_jit_hot(struct rv_hart *h, struct rv_block *b)
 {
     struct jit_hart *jh = h->jit;
@@ -215,6 +295,18 @@ void rv_jit_hot(struct rv_hart *h, struct rv_block *b)
     if (!jh || !b->cached || b->jit_code)
         return;
     m = jh->mgr;
+    if (m->cfg.cache && !b->jit_probed) {
+        b->jit_probed = 1;
+        if (from_cache(m, h, b))
+            return;
+        if (rv_block_execs(b) < m->cfg.threshold) {
+            /* not cached: hot after the threshold as usual */
+            uint64_t execs = rv_block_execs(b);
+            b->exec_count = 0 - m->cfg.threshold + execs;
+            b->exec_base = b->exec_count - execs;
+            return;
+        }
+    }
     if (b->jit_member) {
         /* a member of a queued region, which will be installed on it as
          * well (all the blocks of a hot loop get hot at about the same
@@ -516,6 +608,14 @@ static void compile_batch(struct jit_mgr *m, struct jit_req **arr, unsigned n)
 
     snprintf(path, sizeof(path), "%s/b%lu.so", m->dir, m->seq);
     so = compile_forked(m, arr, n, path);
+    if (so && m->cfg.cache) {
+        /* dlsym first: only regions with code are stored */
+        for (unsigned i = 0; i < n; i++) {
+            snprintf(name, sizeof(name), "gb_blk_%lu", m->seq + i);
+            arr[i]->fn = (rv_jit_fn)dlsym(so, name);
+        }
+        jit_cache_store(m->cfg.cache, path, arr, n, m->seq);
+    }
     unlink(path);           /* the mapping keeps what dlopen loaded */
     dt = now_ns() - t0;
     if (so) {
@@ -631,8 +731,10 @@ int jit_mgr_new(struct jit_mgr **out, const struct jit_config *cfg)
     struct jit_mgr *m = calloc(1, sizeof(*m));
 
     *out = NULL;
-    if (!m)
+    if (!m) {
+        jit_cache_close(cfg->cache);
         return -ENOMEM;
+    }
     m->cfg = *cfg;
     if (m->cfg.opt_level < 0 || m->cfg.opt_level > 3)
         m->cfg.opt_level = 2;
@@ -656,6 +758,8 @@ int jit_mgr_new(struct jit_mgr **out, const struct jit_config *cfg)
                         "'as' and 'ld' (binutils) on PATH");
     }
     if (pthread_create(&m->worker, NULL, worker, m) != 0) {
+        jit_cache_close(m->cfg.cache);
+        rmdir(m->dir);
         pthread_mutex_destroy(&m->lock);
         pthread_cond_destroy(&m->cond);
         pthread_cond_destroy(&m->idle_cond);
@@ -692,6 +796,10 @@ int jit_attach_hart(struct jit_mgr *m, struct rv_hart *h)
     /* the tracer wants every instruction through the interpreter */
     /* the count reaches 0 after `threshold` executions (0: at the first) */
     h->jit_start = h->trace || m->disabled ? 0 : 0 - (m->cfg.threshold ? m->cfg.threshold : 1);
+    if (h->jit_start && jit_cache_regions(m->cfg.cache))
+        h->jit_start = (uint64_t)-1;    /* ask the cache at each block's first run */
+    if (m->nharts == 1)
+        h->ctr.jit_cache_rejects = jit_cache_rejects(m->cfg.cache);  /* found at open */
     return 0;
 }
 
@@ -749,6 +857,12 @@ void jit_mgr_free(struct jit_mgr *m)
         m->head = r->next;
         free(r);
     }
+    while (m->cached) {
+        struct jit_req *r = m->cached;
+        m->cached = r->next;
+        free(r);
+    }
+    jit_cache_close(m->cfg.cache);
     while (m->batches) {
         struct jit_batch *b = m->batches;
         m->batches = b->next;

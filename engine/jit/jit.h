@@ -76,6 +76,9 @@ struct jit_config {
     /* --jit-verify: check every compiled run against the interpreter
      * (jit_verify.h); a mismatch's diff goes to warn */
     int verify;
+    /* --jit-cache (jit_cache.h): regions are stored there and taken from
+     * there; the manager owns it from jit_mgr_new on (NULL: none) */
+    struct jit_cache *cache;
     /* called once from the worker when compilation fails for good */
     void (*warn)(void *opaque, const char *msg);
     void *opaque;
