@@ -153,6 +153,8 @@ void cli_usage_run(void *stream)
           "  --jit-verify         check every compiled block run against the\n"
           "                       interpreter; stop with a diff on mismatch (slow)\n"
           "  --jit-cache DIR      keep compiled code in DIR and reuse it in later runs\n"
+          "  --jit-code-max SIZE  loaded compiled code beyond SIZE evicts the oldest\n"
+          "                       (default 64M)\n"
           "  --max-insns N        stop with an error after N instructions\n"
           "  --trace              print every instruction and its register writes\n"
           "  -h, --help           this help\n", stream);
@@ -164,7 +166,7 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
            O_DUMP_DTB, O_SMP, O_DRIVE, O_CONSOLE, O_NET, O_MEMPOLICY, O_MEMBACKEND,
            O_AFFINITY, O_NUMA, O_NUMA_TOPO, O_NAME, O_EVENT_LOG, O_NO_STATS,
            O_QMP_SOCKET, O_JIT, O_JIT_THRESHOLD, O_NO_NUMA_REPORT, O_JIT_VERIFY,
-           O_JIT_CACHE };
+           O_JIT_CACHE, O_JIT_CODE_MAX };
     static const struct option opts[] = {
         { "bios", required_argument, NULL, O_BIOS },
         { "kernel", required_argument, NULL, O_KERNEL },
@@ -192,6 +194,7 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
         { "jit-threshold", required_argument, NULL, O_JIT_THRESHOLD },
         { "jit-verify", no_argument, NULL, O_JIT_VERIFY },
         { "jit-cache", required_argument, NULL, O_JIT_CACHE },
+        { "jit-code-max", required_argument, NULL, O_JIT_CODE_MAX },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -263,6 +266,12 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
                 return -EINVAL;
             }
             cfg->jit_cache = optarg;
+            break;
+        case O_JIT_CODE_MAX:
+            if (cli_parse_size(optarg, &cfg->jit_code_max) < 0 || cfg->jit_code_max == 0) {
+                snprintf(err, errlen, "--jit-code-max '%s': expected a size like 64M", optarg);
+                return -EINVAL;
+            }
             break;
         case O_INITRD:
             cfg->initrd = optarg;

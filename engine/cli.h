@@ -39,6 +39,7 @@ struct run_config {
     uint64_t jit_threshold;     /* executions before a block is compiled; 0 = first */
     int jit_verify;             /* --jit-verify: check compiled blocks (slow, testing) */
     const char *jit_cache;      /* --jit-cache DIR: persistent compiled code, or NULL */
+    uint64_t jit_code_max;      /* --jit-code-max: bound of loaded code (0: default) */
     int trace;
 };
 

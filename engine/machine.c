@@ -185,6 +185,7 @@ static int create_jit(struct machine *m, char *err, size_t errlen)
                               * nice 10 0.98x; compute benchmarks unchanged */
                              .nice = 10,
                              .verify = m->cfg.jit_verify,
+                             .code_max = m->cfg.jit_code_max,
                              .warn = jit_warn, .opaque = m };
     int r;
 

@@ -16,6 +16,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <libgccjit.h>
@@ -31,6 +32,7 @@ struct jit_hart {
     pthread_mutex_t lock;
     pthread_cond_t cond;        /* a request of this hart was handed back */
     struct jit_req *done;       /* compiled (code set) or failed (code NULL) */
+    struct jit_req *evict;      /* regions of evicted batches to take out */
     uint8_t scratch[RV_PAGE_SIZE];  /* install: a region's current bytes */
 };
 
@@ -40,6 +42,9 @@ struct jit_batch {
     struct jit_batch *next;
     void *so;                   /* dlopen handle */
     struct jit_req *reqs;
+    uint64_t bytes;             /* size of the loaded object */
+    _Atomic unsigned live;      /* requests their harts have not let go of */
+    int dying;                  /* being evicted */
 };
 
 struct jit_mgr {
@@ -51,7 +56,9 @@ struct jit_mgr {
     unsigned qlen;
     int busy, stop, disabled;
     _Atomic uint64_t inflight;      /* queued + compiling (stats) */
-    struct jit_batch *batches;
+    struct jit_batch *batches;      /* newest first */
+    struct jit_batch *dead;         /* evicted and let go of by every hart */
+    uint64_t live_bytes;            /* objects of the batches not evicted */
     struct jit_hart *harts[JIT_MAX_HARTS];
     unsigned nharts;
     unsigned long seq;              /* function names */
@@ -396,10 +403,41 @@ static int install_entry(struct rv_hart *h, struct jit_req *r, unsigned k, int s
     return 1;
 }
 
+/* Take r's entries out of their blocks (its batch is being evicted):
+ * they run interpreted again and may get hot again. */
+static void uninstall(struct rv_hart *h, struct jit_req *r)
+{
+    unsigned n = 0;
+
+    if (r->gen != rv_bc_generation(h))
+        return;             /* flushed since: nothing of r is installed */
+    for (unsigned k = 0; k < r->nblk; k++) {
+        struct rv_block *b = r->entry[k].blk;
+        uint64_t execs;
+        if (!b || b->jit_region != &r->entry[k])
+            continue;
+        b->insns[0].op = b->jit_op0;
+        b->jit_code = NULL;
+        b->jit_region = NULL;
+        b->span_lo = (uint16_t)(b->paddr & ~RV_PAGE_MASK);
+        b->span_hi = (uint16_t)(b->span_lo + b->bytes);
+        b->jit_member = 0;
+        execs = rv_block_execs(b);
+        b->exec_count = h->jit_start;
+        b->exec_base = b->exec_count - execs;
+        n++;
+    }
+    if (n) {
+        h->ctr.jit_evictions++;
+        h->ctr.jit_region_blocks -= n;
+        h->ctr.jit_code_bytes -= r->code_bytes;
+    }
+}
+
 void rv_jit_install(struct rv_hart *h)
 {
     struct jit_hart *jh = h->jit;
-    struct jit_req *list, *r;
+    struct jit_req *list, *r, *evict;
 
     atomic_store(&h->jit_ready, 0);
     if (!jh)
@@ -407,6 +445,8 @@ void rv_jit_install(struct rv_hart *h)
     pthread_mutex_lock(&jh->lock);
     list = jh->done;
     jh->done = NULL;
+    evict = jh->evict;
+    jh->evict = NULL;
     pthread_mutex_unlock(&jh->lock);
     for (r = list; r; r = r->next) {
         unsigned n = 0;
@@ -425,7 +465,22 @@ void rv_jit_install(struct rv_hart *h)
         h->ctr.jit_code_bytes += r->code_bytes;
         h->ctr.jit_compile_ns += (uint64_t)r->compile_us * 1000;
     }
-    /* the requests stay owned by their batch (helpers point into them) */
+    /* the requests stay owned by their batch (helpers point into them);
+     * an evicted batch's go once every hart has taken its entries out
+     * (here, at the slow boundary, no compiled code runs) */
+    while (evict) {
+        r = evict;
+        evict = r->enext;
+        uninstall(h, r);
+        if (atomic_fetch_sub(&r->batch->live, 1) == 1) {
+            struct jit_mgr *m = jh->mgr;
+            pthread_mutex_lock(&m->lock);
+            r->batch->next = m->dead;
+            m->dead = r->batch;
+            pthread_cond_signal(&m->cond);
+            pthread_mutex_unlock(&m->lock);
+        }
+    }
 }
 
 /* --- worker ---------------------------------------------------------------- */
@@ -448,7 +503,8 @@ static void give_back(struct jit_req *r)
 
 /* Keep the batch's loaded object and request copies (generated helper
  * calls point into the copies) until the manager goes away. */
-static void keep_batch(struct jit_mgr *m, void *so, struct jit_req **arr, unsigned n)
+static void keep_batch(struct jit_mgr *m, void *so, uint64_t bytes, struct jit_req **arr,
+                       unsigned n)
 {
     struct jit_batch *bt = calloc(1, sizeof(*bt));
 
@@ -459,9 +515,66 @@ static void keep_batch(struct jit_mgr *m, void *so, struct jit_req **arr, unsign
         arr[i]->batch = bt;
     }
     bt->so = so;
+    bt->bytes = bytes;
     bt->reqs = arr[0];
+    atomic_store(&bt->live, n);
     bt->next = m->batches;
     m->batches = bt;
+    m->live_bytes += bytes;
+}
+
+/* Bounded code cache: while the loaded objects exceed the limit, the
+ * oldest batch goes, whole (under m->lock). Each request goes to its
+ * hart, which takes its entries out at its next slow boundary; the last
+ * one hands the batch back to the worker to unload. */
+static void evict_old(struct jit_mgr *m)
+{
+    while (m->live_bytes > m->cfg.code_max) {
+        struct jit_batch *old = NULL;
+        for (struct jit_batch *b = m->batches; b; b = b->next)
+            if (!b->dying && b != m->batches)
+                old = b;
+        if (!old)
+            return;         /* never the newest: its code is about to run */
+        old->dying = 1;
+        m->live_bytes -= old->bytes;
+        for (struct jit_req *r = old->reqs; r; r = r->bnext) {
+            struct jit_hart *jh = r->h->jit;
+            pthread_mutex_lock(&jh->lock);
+            r->enext = jh->evict;
+            jh->evict = r;
+            pthread_mutex_unlock(&jh->lock);
+            atomic_store(&r->h->jit_ready, 1);
+            atomic_store(&r->h->run_limit, 0);
+        }
+    }
+}
+
+static void free_batch(struct jit_batch *b)
+{
+    if (b->so)
+        dlclose(b->so);
+    while (b->reqs) {
+        struct jit_req *r = b->reqs;
+        b->reqs = r->bnext;
+        free(r);
+    }
+    free(b);
+}
+
+/* Unload the batches every hart has let go of (worker, m->lock held). */
+static void free_dead(struct jit_mgr *m)
+{
+    while (m->dead) {
+        struct jit_batch *b = m->dead;
+        m->dead = b->next;
+        for (struct jit_batch **pp = &m->batches; *pp; pp = &(*pp)->next)
+            if (*pp == b) {
+                *pp = b->next;
+                break;
+            }
+        free_batch(b);
+    }
 }
 
 static int cmp_ptr(const void *a, const void *b)
@@ -603,11 +716,16 @@ static void compile_batch(struct jit_mgr *m, struct jit_req **arr, unsigned n)
     char name[48], path[sizeof(m->dir) + 48];
     void *addrs[JIT_BATCH_MAX + 1];
     unsigned naddr = 0;
-    uint64_t t0 = now_ns(), dt;
+    uint64_t t0 = now_ns(), dt, so_bytes = 0;
     void *so;
 
     snprintf(path, sizeof(path), "%s/b%lu.so", m->dir, m->seq);
     so = compile_forked(m, arr, n, path);
+    if (so) {
+        struct stat st;
+        if (stat(path, &st) == 0)
+            so_bytes = (uint64_t)st.st_size;
+    }
     if (so && m->cfg.cache) {
         /* dlsym first: only regions with code are stored */
         for (unsigned i = 0; i < n; i++) {
@@ -653,7 +771,8 @@ static void compile_batch(struct jit_mgr *m, struct jit_req **arr, unsigned n)
     m->seq += n;
     /* record the batch before the harts can see (and install) its code */
     pthread_mutex_lock(&m->lock);
-    keep_batch(m, so, arr, n);
+    keep_batch(m, so, so_bytes, arr, n);
+    evict_old(m);
     pthread_mutex_unlock(&m->lock);
     for (unsigned i = 0; i < n; i++)
         give_back(arr[i]);
@@ -672,13 +791,16 @@ static void *worker(void *arg)
     pthread_mutex_lock(&m->lock);
     for (;;) {
         unsigned n = 0;
-        while (!m->head && !m->stop) {
+        while (!m->head && !m->stop && !m->dead) {
             m->busy = 0;
             pthread_cond_broadcast(&m->idle_cond);
             pthread_cond_wait(&m->cond, &m->lock);
         }
         if (m->stop)
             break;
+        free_dead(m);
+        if (!m->head)
+            continue;
         m->busy = 1;
         /* small batches: the first hot code is not held up behind a
          * long compile (GCC's time grows with the IR) */
@@ -736,6 +858,8 @@ int jit_mgr_new(struct jit_mgr **out, const struct jit_config *cfg)
         return -ENOMEM;
     }
     m->cfg = *cfg;
+    if (!m->cfg.code_max)
+        m->cfg.code_max = JIT_DEFAULT_CODE_MAX;
     if (m->cfg.opt_level < 0 || m->cfg.opt_level > 3)
         m->cfg.opt_level = 2;
     pthread_mutex_init(&m->lock, NULL);
@@ -863,17 +987,11 @@ void jit_mgr_free(struct jit_mgr *m)
         free(r);
     }
     jit_cache_close(m->cfg.cache);
+    free_dead(m);
     while (m->batches) {
         struct jit_batch *b = m->batches;
         m->batches = b->next;
-        if (b->so)
-            dlclose(b->so);
-        while (b->reqs) {
-            struct jit_req *r = b->reqs;
-            b->reqs = r->bnext;
-            free(r);
-        }
-        free(b);
+        free_batch(b);
     }
     for (unsigned i = 0; i < m->nharts; i++) {
         struct jit_hart *jh = m->harts[i];

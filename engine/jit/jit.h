@@ -62,6 +62,7 @@
 #define JIT_QUEUE_MAX 512       /* queued requests, all harts */
 #define JIT_BATCH_MAX 64        /* regions per compile */
 #define JIT_BATCH_INSNS 512     /* guest instructions per compile (a bigger region alone) */
+#define JIT_DEFAULT_CODE_MAX (64ull << 20)  /* --jit-code-max */
 #define JIT_MAX_HARTS 8
 
 struct jit_mgr;
@@ -72,6 +73,7 @@ struct jit_config {
      * runs compiled, for testing) */
     int sync;
     int opt_level;              /* gcc -O level (0..3) */
+    uint64_t code_max;          /* loaded code beyond this evicts the oldest batches */
     int nice;                   /* worker thread's nice value (0: as the vCPUs) */
     /* --jit-verify: check every compiled run against the interpreter
      * (jit_verify.h); a mismatch's diff goes to warn */
@@ -118,6 +120,7 @@ struct jit_rblk {
 struct jit_req {
     struct jit_req *next;       /* queue, then the hart's done list */
     struct jit_req *bnext;      /* the batch that owns it */
+    struct jit_req *enext;      /* the hart's list of regions to evict */
     struct jit_batch *batch;
     struct rv_hart *h;
     struct rv_block *blk;       /* the entry: where to install, if still the same */
