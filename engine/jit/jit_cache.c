@@ -32,6 +32,8 @@ struct man_region {
     uint64_t fn_seq;
     uint32_t nblk;
     uint16_t page_off, span_lo, span_hi, pad;
+    uint32_t pad2;              /* named, so zeroed: records are written as they
+                                 * are, and implicit padding would carry stack bytes */
 };
 
 struct man_member {
@@ -39,6 +41,10 @@ struct man_member {
     uint32_t n;
     uint16_t nmem, blen;
 };
+
+/* the file format: no implicit padding anywhere */
+_Static_assert(sizeof(struct file_hdr) == 56 && sizeof(struct man_region) == 24 &&
+               sizeof(struct man_member) == 12, "jit cache records changed size");
 
 struct jit_cache_file {
     struct jit_cache_file *next;
@@ -430,7 +436,7 @@ static uint8_t *manifest(struct jit_req **arr, unsigned n, unsigned long first_s
     for (unsigned i = 0; i < n; i++) {
         const struct jit_req *r = arr[i];
         struct man_region mr = { first_seq + i, r->nblk, (uint16_t)(r->paddr & ~RV_PAGE_MASK),
-                                 r->span_lo, r->span_hi, 0 };
+                                 r->span_lo, r->span_hi, 0, 0 };
         if (!r->fn || r->nbytes == 0)
             continue;
         memcpy(m + pos, &mr, sizeof(mr));
