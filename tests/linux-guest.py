@@ -10,7 +10,9 @@ Boots the default guest (tools/images/build-guest, cached) and checks:
   6. two guest NUMA nodes show up in /sys/devices/system/node;
   7. with the JIT compiling early (--jit-threshold 50), a checksum computed
      in the guest is right and the engine reports compiled blocks;
-  8. plain `poweroff` (busybox asking init) ends glassbox with status 0.
+  8. plain `poweroff` (busybox asking init) ends glassbox with status 0;
+  9. with --jit-cache, a second boot takes compiled regions from the cache
+     (and the checksum is still right).
 Prints "N passed, N failed"; exits 77 when the images cannot be built.
 """
 
@@ -153,29 +155,39 @@ def main():
         # 7. the JIT on kernel and user code: a low threshold compiles
         # thousands of blocks during boot; the guest computes a checksum
         # the host can verify and the engine reports compiled blocks
+        # 9. the same with --jit-cache: the first boot fills the cache, the
+        # second one takes regions from it
         sock = os.path.join(tmp, "jit.sock")
+        cache = os.path.join(tmp, "jit-cache")
 
-        def compiled():
+        def jit_stat(key):
             p = subprocess.run([GLASSBOX, "ctl", "--socket", sock, "query-stats"],
                                capture_output=True, text=True, timeout=30)
             try:
-                return sum(v["jit"]["compiled"] for v in json.loads(p.stdout)["vcpus"])
+                return sum(v["jit"][key] for v in json.loads(p.stdout)["vcpus"])
             except (ValueError, KeyError, TypeError):
                 return -1
 
-        def jit(g):
-            # the worker compiles in batches of up to 64 blocks; give it time
-            end, n = time.time() + 60, 0
-            while time.time() < end and n <= 100:
+        def jit_run(g, what, key, want):
+            # the worker compiles in batches; give it time
+            end, n = time.time() + 90, 0
+            while time.time() < end and n < want:
                 g.run("ls -R /sys/kernel >/dev/null 2>&1; true")
-                n = compiled()
-            check("JIT: the engine compiled blocks while Linux ran", n > 100, "%d compiled" % n)
+                n = jit_stat(key)
+            check("JIT%s: %s while Linux ran" % (what, key), n >= want, "%d" % n)
             out, st = g.run("dd if=/dev/zero bs=1024 count=256 2>/dev/null | md5sum")
-            want = hashlib.md5(bytes(256 * 1024)).hexdigest()
-            check("JIT: md5sum in the guest matches the host's", st == 0 and want in out,
-                  out.strip()[:80])
+            md5 = hashlib.md5(bytes(256 * 1024)).hexdigest()
+            check("JIT%s: md5sum in the guest matches the host's" % what,
+                  st == 0 and md5 in out, out.strip()[:80])
         session(glassbox(d, disk, ["--smp", "2", "--jit-threshold", "50",
-                                   "--qmp-socket", sock]), jit)
+                                   "--qmp-socket", sock]),
+                lambda g: jit_run(g, "", "region-blocks", 100))
+        session(glassbox(d, disk, ["--smp", "2", "--jit-threshold", "50", "--jit-cache", cache,
+                                   "--qmp-socket", sock]),
+                lambda g: jit_run(g, " --jit-cache, first boot", "region-blocks", 100))
+        session(glassbox(d, disk, ["--smp", "2", "--jit-threshold", "50", "--jit-cache", cache,
+                                   "--qmp-socket", sock]),
+                lambda g: jit_run(g, " --jit-cache, second boot", "cache-loads", 100))
 
         # 8. plain busybox `poweroff` (asks PID 1) ends glassbox with status 0
         rc = session(glassbox(d, disk), lambda g: None, off="poweroff")
