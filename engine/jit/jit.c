@@ -650,6 +650,20 @@ static void disable(struct jit_mgr *m, const char *why)
     pthread_mutex_unlock(&m->lock);
 }
 
+/* The sanitizers' allocators are not fork-safe while other threads
+ * allocate (a child can inherit a held lock): such builds compile in the
+ * worker thread itself. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define JIT_FORK 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define JIT_FORK 0
+#endif
+#endif
+#ifndef JIT_FORK
+#define JIT_FORK 1
+#endif
+
 /* Compile in a forked child: GCC's run then costs the vCPUs nothing but
  * a CPU, and stopping the machine kills it instead of waiting for it. */
 static void *compile_forked(struct jit_mgr *m, struct jit_req **arr, unsigned n,
@@ -663,10 +677,16 @@ static void *compile_forked(struct jit_mgr *m, struct jit_req **arr, unsigned n,
 
     if (pipe2(fds, O_CLOEXEC) < 0)
         return NULL;
-    pid = fork();
-    if (pid == 0) {
-        close(fds[0]);
-        _exit(compile_child(m, arr, n, path, fds[1]));
+    if (!JIT_FORK) {
+        /* (errors are short: the pipe's buffer holds them) */
+        st = compile_child(m, arr, n, path, fds[1]) << 8;   /* as a wait status */
+        pid = 0;
+    } else {
+        pid = fork();
+        if (pid == 0) {
+            close(fds[0]);
+            _exit(compile_child(m, arr, n, path, fds[1]));
+        }
     }
     close(fds[1]);
     if (pid < 0) {
@@ -675,7 +695,7 @@ static void *compile_forked(struct jit_mgr *m, struct jit_req **arr, unsigned n,
     }
     pthread_mutex_lock(&m->lock);
     m->child = pid;
-    if (m->stop)
+    if (m->stop && pid)
         kill(pid, SIGKILL);
     pthread_mutex_unlock(&m->lock);
     for (;;) {
@@ -690,7 +710,7 @@ static void *compile_forked(struct jit_mgr *m, struct jit_req **arr, unsigned n,
     }
     err[elen] = 0;
     close(fds[0]);
-    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+    while (pid && waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;
     pthread_mutex_lock(&m->lock);
     m->child = 0;
