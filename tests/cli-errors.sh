@@ -82,6 +82,8 @@ check 2 1 "--jit-threshold" "'5G'" -- $B --kernel "$data/pass.bin" --jit-thresho
 check 2 1 "--jit-verify" "--jit off" -- $B --kernel "$data/pass.bin" --jit off --jit-verify
 check 2 1 "--jit-verify" "--trace" -- $B --kernel "$data/pass.bin" --jit-verify --trace
 check 2 1 "'--jit-verify=yes'" "takes no value" -- $B --kernel "$data/pass.bin" --jit-verify=yes
+check 2 1 "--jit-code-max" "'lots'" -- $B --kernel "$data/pass.bin" --jit-code-max lots
+check 2 1 "--jit-code-max" "'0'" -- $B --kernel "$data/pass.bin" --jit-code-max 0
 check 2 1 "'--frobnicate'" -- $B --kernel "$data/pass.bin" --frobnicate
 check 2 1 "'-q'" -- $B --kernel "$data/pass.bin" -q
 check 2 1 "'-x'" -- $B --kernel "$data/pass.bin" -xq

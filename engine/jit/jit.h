@@ -1,44 +1,56 @@
-/* The JIT (issue 6), tier 1: hot basic blocks compiled with libgccjit.
+/* The JIT (issue 6): hot regions compiled with libgccjit.
  *
  * Design
  * - Tier 0 is the interpreter (rv_interp.c). Each cached block counts its
  *   executions; when the count reaches the threshold (the raw counter
  *   reaches 0, see struct rv_block) the interpreter calls rv_jit_hot(),
- *   which copies the block's predecoded instructions into a request and
- *   queues it for the machine's one compile worker. The vCPU never waits:
- *   it interprets on. The queue is bounded; a full queue re-arms the block.
- * - The worker takes up to JIT_BATCH_MAX requests per gcc_jit_context (a
- *   context costs ~20 ms fixed: temp dir, `as`, `ld`), compiles one C-level
- *   function per block (at -O1: as fast as -O2 for single blocks, ~35%
- *   cheaper to compile) and hands the entry points back to each
- *   request's hart (a per-hart list + the hart's jit_ready flag + a zeroed
- *   run_limit so the next block boundary is the slow one).
+ *   which grows a region from the block (below), copies its members'
+ *   predecoded instructions and guest bytes into a request and queues it
+ *   for the machine's one compile worker. The vCPU never waits: it
+ *   interprets on. The queue is bounded; a full queue re-arms the block.
+ * - Regions: the hot block plus the blocks of the same guest page it
+ *   reaches by direct branches, JAL and falling through that ran at least
+ *   1/32 as often as the threshold (already decoded, so executed), up to
+ *   JIT_REGION_BLOCKS / JIT_REGION_INSNS. One page, because within a page
+ *   the virtual-to-physical mapping is linear: members reach each other
+ *   with a goto whatever virtual address the code runs at. Every member
+ *   is an entry (struct jit_region per member, a switch at the top), so
+ *   the continuation after a call that returns through the dispatcher is
+ *   compiled too; members of a queued region do not grow regions of their
+ *   own. --jit-verify compiles single blocks (its check replays one).
+ * - The worker takes requests up to JIT_BATCH_MAX regions or
+ *   JIT_BATCH_INSNS guest instructions per batch (GCC's time grows with
+ *   the IR, and the first hot code should not wait behind a long batch),
+ *   forks, and the child builds the IR (one function per region, -O1) and
+ *   compiles it to a shared object; the worker dlopens it. Stopping the VM
+ *   kills the child instead of waiting; guest RAM and the block arena are
+ *   MADV_DONTFORK, so the child costs the vCPUs no copy-on-write. Builds
+ *   with sanitizers compile in the worker thread (their allocators are not
+ *   fork-safe). The code goes back to the request's hart (a per-hart list,
+ *   jit_ready, run_limit zeroed so the next boundary is the slow one).
  * - The hart installs code itself at its slow boundary (rv_jit_install),
- *   only if the block is still the same: same arena generation (a flush
- *   reuses block memory), still valid (SMC, FENCE.I), same paddr. So
- *   installation needs no lock on the hot path and never races with the
- *   interpreter. Installing replaces the block's first instruction by
- *   RV_OP_JIT: the interpreter's dispatch then calls the code. Block entry
- *   costs the interpreter one branch on the flags of the count increment
- *   it always did; compiled blocks need no test of their own.
- * - Generated code (jit_gen.c): int fn(struct rv_hart *h, uint64_t bpc,
- *   uint64_t base), see rv_jit_fn in rv_cpu.h. Guest registers live in
- *   locals (loaded at entry, written back at exits); integer ops are
- *   inline; loads/stores probe the same data TLB as the interpreter
- *   (h->mmu_idx_data) and call rv_load_slow/rv_store_slow on a miss; code
- *   pages are never in the store TLB, so SMC still reaches rv_store_slow.
- *   Everything rare calls the interpreter's helpers (rv_csr_op,
- *   rv_exec_system, rv_exec_fp, rv_exec_amo, rv_raise) with h->pc and
- *   h->instret made exact first, so the tiers cannot drift. Branches and
- *   jumps return to the interpreter's fast boundary, which follows the
- *   block links; no direct chaining yet (the next tier's regions will).
- *   Code does not depend on the virtual pc, privilege or MMU state: all
- *   are read at run time, so one compiled block serves every mapping of
- *   its physical code.
- * - Results (loaded shared objects) stay alive until the machine is
- *   destroyed: a vCPU may be executing any of them, and there is no
- *   quiescence protocol yet, so there is no eviction (bounded eviction of
- *   whole batches is future work). A block cache flush orphans old code.
+ *   only if the arena generation is the same and all members' guest bytes
+ *   are unchanged; each member block still cached gets its entry (first
+ *   op replaced by RV_OP_JIT) and its span widened to the whole region's
+ *   bytes, so a store into any member drops it (rv_bc_invalidate). No lock
+ *   on the hot path, no race with the interpreter.
+ * - Generated code (jit_gen.c): see rv_jit_fn in rv_cpu.h. Guest registers
+ *   live in locals (loaded at entry, written back at exits); integer ops
+ *   inline; loads/stores probe the same data TLB as the interpreter and
+ *   call helpers on a miss; code pages are never in the store TLB, so SMC
+ *   still reaches rv_store_slow. Jumps between members check run_limit
+ *   like the interpreter's fast boundary (requests, interrupts, budget).
+ *   Exits set h->pc and h->instret exactly and return an exit number; the
+ *   interpreter follows that exit's link (one per exit, in the request) to
+ *   the next block. Everything rare calls the interpreter's helpers
+ *   through h->jit_rt, with pc/instret exact, so the tiers cannot drift and
+ *   the code holds no host address (--jit-cache reloads it elsewhere).
+ * - Bounded code cache (--jit-code-max): past the bound the oldest batch
+ *   is evicted whole: each request goes to its hart, which takes the
+ *   entries out at its slow boundary (no compiled code runs there); the
+ *   last one hands the batch to the worker, which unloads it.
+ * - --jit-cache (jit_cache.h): batches are also stored on disk and loaded
+ *   on a block's first run when all member bytes match.
  * - --jit-verify (jit_verify.c): op_JIT then calls rv_jit_verify, which
  *   runs the block once in the interpreter first, undoes that run (state
  *   and logged RAM stores, struct rv_memlog) and compares it with the
