@@ -34,6 +34,10 @@ struct jit_hart {
     struct jit_req *done;       /* compiled (code set) or failed (code NULL) */
     struct jit_req *evict;      /* regions of evicted batches to take out */
     uint8_t scratch[RV_PAGE_SIZE];  /* install: a region's current bytes */
+    /* regions made from --jit-cache entries on this hart: (entry, guest
+     * address of its first member) -> request; open addressing */
+    struct cached_use { const struct jit_cached *e; uint64_t first; struct jit_req *r; } *uses;
+    unsigned nuses, cuses;
 };
 
 /* One compiled batch: the loaded code and the instruction copies its
@@ -216,6 +220,46 @@ static struct jit_req *make_req(struct jit_mgr *m, struct rv_hart *h, struct rv_
 
 static int install_entry(struct rv_hart *h, struct jit_req *r, unsigned k, int same);
 
+/* Find (r NULL) or record the request made from cached region e whose
+ * first member is at guest-physical first, on this hart. */
+static struct jit_req *cached_use(struct jit_hart *jh, const struct jit_cached *e, uint64_t first,
+                                  struct jit_req *r)
+{
+    uint64_t key = (uint64_t)(uintptr_t)e * 31 + first;
+    unsigned s;
+
+    if (r && 2 * (jh->nuses + 1) > jh->cuses) {
+        unsigned cap = jh->cuses ? 2 * jh->cuses : 64;
+        struct cached_use *nu = calloc(cap, sizeof(*nu));
+        if (!nu)
+            return NULL;        /* not recorded: only costs a duplicate later */
+        for (unsigned i = 0; i < jh->cuses; i++)
+            if (jh->uses[i].e) {
+                uint64_t k2 = (uint64_t)(uintptr_t)jh->uses[i].e * 31 + jh->uses[i].first;
+                for (s = (unsigned)(k2 ^ k2 >> 17) & (cap - 1); nu[s].e; s = (s + 1) & (cap - 1))
+                    ;
+                nu[s] = jh->uses[i];
+            }
+        free(jh->uses);
+        jh->uses = nu;
+        jh->cuses = cap;
+    }
+    if (!jh->cuses)
+        return NULL;
+    for (s = (unsigned)(key ^ key >> 17) & (jh->cuses - 1); jh->uses[s].e;
+         s = (s + 1) & (jh->cuses - 1))
+        if (jh->uses[s].e == e && jh->uses[s].first == first) {
+            if (r)
+                jh->uses[s].r = r;      /* the old one predates a flush */
+            return r ? NULL : jh->uses[s].r;
+        }
+    if (r) {
+        jh->uses[s] = (struct cached_use){ e, first, r };
+        jh->nuses++;
+    }
+    return NULL;
+}
+
 struct cache_try {
     struct jit_mgr *m;
     struct rv_hart *h;
@@ -241,6 +285,14 @@ static int try_cached(void *ctx, const struct jit_cached *e, unsigned k)
         if (!p || memcmp(p, e->bytes + e->b[j].first, e->blen[j]))
             return 0;
         ni += e->b[j].n + 1;
+    }
+    r = cached_use(h->jit, e, first, NULL);
+    if (r && r->gen == rv_bc_generation(h)) {
+        /* made before for another member: this one joins (all bytes
+         * were just checked again) */
+        if (install_entry(h, r, k, 1))
+            t->installed = 1;
+        return t->installed;
     }
     fn = jit_cache_code(t->m->cfg.cache, e);
     h->ctr.jit_cache_rejects += jit_cache_rejects(t->m->cfg.cache) - rej;
@@ -273,6 +325,7 @@ static int try_cached(void *ctx, const struct jit_cached *e, unsigned k)
     r->next = t->m->cached;
     t->m->cached = r;
     pthread_mutex_unlock(&t->m->lock);
+    cached_use(h->jit, e, first, r);
     for (unsigned j = 0; j < e->nblk; j++)
         if (install_entry(h, r, j, 1) && j == k)
             t->installed = 1;
@@ -1021,6 +1074,7 @@ void jit_mgr_free(struct jit_mgr *m)
         jit_verify_detach(jh->h);
         pthread_mutex_destroy(&jh->lock);
         pthread_cond_destroy(&jh->cond);
+        free(jh->uses);
         free(jh);
     }
     pthread_mutex_destroy(&m->lock);
