@@ -827,13 +827,14 @@ static void compile_batch(struct jit_mgr *m, struct jit_req **arr, unsigned n)
         }
     }
     if (getenv("GLASSBOX_JIT_DEBUG")) {
-        unsigned insns = 0, blocks = 0;
+        unsigned insns = 0, blocks = 0, code = 0;
         for (unsigned i = 0; i < n; i++) {
-            insns += arr[i]->n;
+            insns += arr[i]->n - arr[i]->nblk;      /* without the END sentinels */
             blocks += arr[i]->nblk;
+            code += arr[i]->code_bytes;
         }
-        fprintf(stderr, "jit: batch %lu: %u regions, %u blocks, %u insns, %.1f ms\n", m->seq, n,
-                blocks, insns, (double)dt / 1e6);
+        fprintf(stderr, "jit: batch %lu: %u regions, %u blocks, %u insns, %u code bytes, %.1f ms\n",
+                m->seq, n, blocks, insns, code, (double)dt / 1e6);
         for (unsigned i = 0; i < n && getenv("GLASSBOX_JIT_DEBUG")[0] == '2'; i++) {
             fprintf(stderr, "  region %#llx:", (unsigned long long)arr[i]->paddr);
             for (unsigned k = 0; k < arr[i]->nblk; k++)
@@ -1071,6 +1072,14 @@ void jit_mgr_free(struct jit_mgr *m)
         jh->h->jit = NULL;
         jh->h->jit_start = 0;
         report_verify(m, jh->h);
+        if (getenv("GLASSBOX_JIT_DEBUG")) {
+            const struct rv_hart *h = jh->h;
+            fprintf(stderr, "jit: hart %u: %" PRIu64 " of %" PRIu64 " instructions ran compiled "
+                    "(%.1f%%), %" PRIu64 " regions installed, %" PRIu64 " from the cache\n", i,
+                    h->ctr.jit_insns, h->instret,
+                    h->instret ? 100.0 * (double)h->ctr.jit_insns / (double)h->instret : 0.0,
+                    h->ctr.jit_blocks, h->ctr.jit_cache_loads);
+        }
         jit_verify_detach(jh->h);
         pthread_mutex_destroy(&jh->lock);
         pthread_cond_destroy(&jh->cond);
