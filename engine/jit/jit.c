@@ -1075,10 +1075,10 @@ void jit_mgr_free(struct jit_mgr *m)
         if (getenv("GLASSBOX_JIT_DEBUG")) {
             const struct rv_hart *h = jh->h;
             fprintf(stderr, "jit: hart %u: %" PRIu64 " of %" PRIu64 " instructions ran compiled "
-                    "(%.1f%%), %" PRIu64 " regions installed, %" PRIu64 " from the cache\n", i,
-                    h->ctr.jit_insns, h->instret,
+                    "(%.1f%%), %" PRIu64 " regions installed, %" PRIu64 " from the cache, %" PRIu64
+                    " evicted\n", i, h->ctr.jit_insns, h->instret,
                     h->instret ? 100.0 * (double)h->ctr.jit_insns / (double)h->instret : 0.0,
-                    h->ctr.jit_blocks, h->ctr.jit_cache_loads);
+                    h->ctr.jit_blocks, h->ctr.jit_cache_loads, h->ctr.jit_evictions);
         }
         jit_verify_detach(jh->h);
         pthread_mutex_destroy(&jh->lock);
