@@ -357,7 +357,7 @@ static void walk_one(void *arg, const struct rv_block *b)
     struct walk_ctx *w = arg;
     struct stats_block_sample s = {
         .vpc = b->vpc, .ppc = b->paddr, .execs = rv_block_execs(b), .ninsns = b->n,
-        .guest_bytes = b->bytes, .tier = b->jit_code ? 1 : 0,
+        .guest_bytes = b->bytes, .tier = b->jit_region ? b->jit_region->tier : 0,
         .code_bytes = b->jit_code_bytes, .compile_ns = (uint64_t)b->jit_compile_us * 1000,
     };
     w->visit(w->ctx, &s);

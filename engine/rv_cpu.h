@@ -260,6 +260,7 @@ struct rv_hart {
      * threshold), the hart's JIT state, and the flag the compile worker
      * raises when code waits to be installed (the slow boundary installs it) */
     uint64_t jit_start;
+    uint64_t jit_tier2_work;        /* see rv_jit_promote; ~0: no tier 2 */
     struct jit_hart *jit;
     _Atomic uint32_t jit_ready;
     void *jit_rt[RV_JIT_RT_MAX];
@@ -375,6 +376,9 @@ struct jit_region {
     const struct rv_insn *insns;    /* the copies the helper calls point into */
     struct rv_block_link *link;     /* one per exit of the region */
     uint32_t entry;                 /* which member blk is (every member is an entry) */
+    uint8_t tier;                   /* 1: -O1 when hot; 2: -O2 once it ran a lot */
+    uint8_t promoted;               /* a tier-2 recompile was asked for */
+    uint64_t work;                  /* instructions run through this entry (tier 1) */
 };
 static inline uint64_t rv_block_execs(const struct rv_block *b)
 {
@@ -383,6 +387,10 @@ static inline uint64_t rv_block_execs(const struct rv_block *b)
 
 /* Block b became hot (its exec_count reached 0): queue it (or give up). */
 void rv_jit_hot(struct rv_hart *h, struct rv_block *b);
+/* Region entry R on block b ran a lot at tier 1: recompile it at -O2. */
+void rv_jit_promote(struct rv_hart *h, struct rv_block *b, struct jit_region *R);
+/* Instructions a tier-1 entry runs before it is recompiled at tier 2. */
+#define RV_JIT_TIER2_WORK_PER_EXEC 500     /* times the JIT threshold */
 /* Install code the worker finished for this hart (hart thread only). */
 void rv_jit_install(struct rv_hart *h);
 /* --jit-verify: run compiled block b like its code would (same return

@@ -240,6 +240,9 @@ out:
             else
                 r = R->fn(h, bpc, icnt, R);
             njit_insns += h->instret - icnt;
+            R->work += h->instret - icnt;
+            if (unlikely(R->work >= h->jit_tier2_work) && !R->promoted)
+                rv_jit_promote(h, blk, R);
             pc = h->pc;
             icnt = h->instret;
             if (likely(r >= 0)) {

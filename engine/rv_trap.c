@@ -306,6 +306,7 @@ int rv_hart_init(struct rv_hart *h, unsigned hartid, const struct rv_env *env)
     h->fatal = 0;
     h->fatal_msg[0] = 0;
     h->jit_start = 0;               /* the machine turns the JIT on */
+    h->jit_tier2_work = ~0ull;
     h->jit = NULL;
     atomic_store(&h->jit_ready, 0);
     {

@@ -45,6 +45,11 @@
  *   the next block. Everything rare calls the interpreter's helpers
  *   through h->jit_rt, with pc/instret exact, so the tiers cannot drift and
  *   the code holds no host address (--jit-cache reloads it elsewhere).
+ * - Tier 2 (rv_jit_promote): an entry whose region ran 500 times the
+ *   threshold in instructions (counted in op_JIT) is grown and compiled
+ *   again at -O2, and replaces the tier-1 entries at install. Not stored
+ *   in --jit-cache (entries are keyed by the -O level), not with
+ *   --jit-verify.
  * - Bounded code cache (--jit-code-max): past the bound the oldest batch
  *   is evicted whole: each request goes to its hart, which takes the
  *   entries out at its slow boundary (no compiled code runs there); the
@@ -142,6 +147,7 @@ struct jit_req {
     uint32_t code_bytes, compile_us;
     int handed_back;            /* under the hart's jit lock */
     int installed;              /* entries installed by its hart (eviction undoes them) */
+    int tier;                   /* 1: -O1, 2: recompiled at -O2 (rv_jit_promote) */
     uint16_t span_lo, span_hi;  /* page offsets of all member bytes */
     uint32_t nblk;
     struct jit_rblk b[JIT_REGION_BLOCKS];
