@@ -71,8 +71,7 @@ void rv_bc_flush(struct rv_hart *h)
     bc->used = 0;
     memset(bc->hash, 0, sizeof(bc->hash));
     memset(bc->page_head, 0, (bc->ram_size >> RV_PAGE_SHIFT) * sizeof(*bc->page_head));
-    memset(h->jcache, 0, sizeof(h->jcache));
-    h->xlate_gen++;         /* block links point into the arena */
+    h->xlate_gen++;         /* block links and the jump cache point into the arena */
     bc->flushes++;
     h->ctr.block_invalidations++;
 }

@@ -28,7 +28,8 @@ static struct rv_block *lookup_slow(struct rv_hart *h)
     struct rv_block *b;
 
     h->ctr.block_lookups++;
-    if (e->vpc == h->pc && e->priv == h->priv && e->blk && e->blk->valid) {
+    if (e->vpc == h->pc && e->priv == h->priv && e->gen == h->xlate_gen && e->blk &&
+        e->blk->valid) {
         h->ctr.block_hits++;
         return e->blk;
     }
@@ -37,6 +38,7 @@ static struct rv_block *lookup_slow(struct rv_hart *h)
         e->blk = b;
         e->vpc = h->pc;
         e->priv = h->priv;
+        e->gen = h->xlate_gen;
     }
     return b;
 }
@@ -130,7 +132,8 @@ boundary:
         blk = link->blk;
     } else {
         const struct rv_jcache_entry *e = &h->jcache[(pc >> 1) & (RV_JCACHE_SIZE - 1)];
-        if (unlikely(e->vpc != pc || e->priv != priv || !e->blk || !e->blk->valid))
+        if (unlikely(e->vpc != pc || e->priv != priv || e->gen != h->xlate_gen ||
+                     !e->blk || !e->blk->valid))
             goto boundary_slow;
         blk = e->blk;
         link->vpc = pc;

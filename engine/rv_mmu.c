@@ -145,15 +145,25 @@ static void tlb_clear(struct rv_tlb_entry *t, size_t n)
     memset(t, 0xff, n * sizeof(*t));
 }
 
+static struct rv_tlb_entry *tlb_logged(struct rv_hart *h, uint32_t i)
+{
+    return (struct rv_tlb_entry *)((uint8_t *)h + h->tlb_log[i]);
+}
+
 void rv_tlb_flush_all(struct rv_hart *h)
 {
-    tlb_clear(&h->tlb_load[0][0], RV_MMU_COUNT * RV_TLB_SIZE);
-    tlb_clear(&h->tlb_store[0][0], RV_MMU_COUNT * RV_TLB_SIZE);
-    tlb_clear(&h->tlb_fetch[0][0], RV_MMU_COUNT * RV_TLB_SIZE);
+    if (h->tlb_nlog > RV_TLB_LOG) {
+        tlb_clear(&h->tlb_load[0][0], RV_MMU_COUNT * RV_TLB_SIZE);
+        tlb_clear(&h->tlb_store[0][0], RV_MMU_COUNT * RV_TLB_SIZE);
+        tlb_clear(&h->tlb_fetch[0][0], RV_MMU_COUNT * RV_TLB_SIZE);
+    } else {
+        for (uint32_t i = 0; i < h->tlb_nlog; i++)
+            tlb_logged(h, i)->tag = RV_TLB_INVALID;
+    }
+    h->tlb_nlog = 0;
     /* the jump cache and the block links map virtual pcs, so they go
-     * with the translations (links are only followed while xlate_gen is
-     * unchanged, see rv_cpu.h) */
-    memset(h->jcache, 0, sizeof(h->jcache));
+     * with the translations: both are only used while xlate_gen is
+     * unchanged (see rv_cpu.h) */
     h->xlate_gen++;
     h->tlb_super = 0;
     h->ctr.itlb_flushes++;
@@ -179,7 +189,6 @@ void rv_tlb_flush_page(struct rv_hart *h, uint64_t va)
         if (h->tlb_fetch[m][slot].tag == tag)
             h->tlb_fetch[m][slot].tag = RV_TLB_INVALID;
     }
-    memset(h->jcache, 0, sizeof(h->jcache));
     h->xlate_gen++;
     h->ctr.itlb_flushes++;
     h->ctr.dtlb_flushes++;
@@ -187,7 +196,16 @@ void rv_tlb_flush_page(struct rv_hart *h, uint64_t va)
 
 void rv_tlb_flush_store(struct rv_hart *h)
 {
-    tlb_clear(&h->tlb_store[0][0], RV_MMU_COUNT * RV_TLB_SIZE);
+    const uint32_t lo = (uint32_t)offsetof(struct rv_hart, tlb_store);
+    const uint32_t hi = lo + (uint32_t)sizeof(h->tlb_store);
+
+    if (h->tlb_nlog > RV_TLB_LOG) {
+        tlb_clear(&h->tlb_store[0][0], RV_MMU_COUNT * RV_TLB_SIZE);
+        return;
+    }
+    for (uint32_t i = 0; i < h->tlb_nlog; i++)
+        if (h->tlb_log[i] >= lo && h->tlb_log[i] < hi)
+            tlb_logged(h, i)->tag = RV_TLB_INVALID;
 }
 
 /* Whole-page PMP check so that a TLB entry never outlives a finer rule. */
@@ -217,9 +235,17 @@ static int data_xlate(struct rv_hart *h, uint64_t va, uint64_t len, enum rv_acce
     return 0;
 }
 
-static void tlb_fill(struct rv_tlb_entry *t, uint64_t va, uint64_t pa, uint8_t *host)
+static void tlb_fill(struct rv_hart *h, struct rv_tlb_entry *t, uint64_t va, uint64_t pa,
+                     uint8_t *host)
 {
     struct rv_tlb_entry *e = &t[(va >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1)];
+
+    /* an entry already valid is logged already (or the log overflowed) */
+    if (e->tag == RV_TLB_INVALID && h->tlb_nlog <= RV_TLB_LOG) {
+        if (h->tlb_nlog < RV_TLB_LOG)
+            h->tlb_log[h->tlb_nlog] = (uint32_t)((uint8_t *)e - (uint8_t *)h);
+        h->tlb_nlog++;
+    }
 
     e->tag = va & RV_PAGE_MASK;
     e->addend = (uintptr_t)(host - (pa & ~RV_PAGE_MASK)) - (uintptr_t)(va & RV_PAGE_MASK);
@@ -296,7 +322,7 @@ int rv_load_slow(struct rv_hart *h, uint64_t va, unsigned size, uint64_t *val)
     host = rv_ram_ptr(h, pa, size);
     if (host) {
         if (pmp_page_ok(h, pa, RV_ACC_LOAD, rv_data_priv(h)))
-            tlb_fill(h->tlb_load[h->mmu_idx_data], va, pa, host);
+            tlb_fill(h, h->tlb_load[h->mmu_idx_data], va, pa, host);
         *val = host_read(host, size);
         return RV_CONT;
     }
@@ -350,7 +376,7 @@ int rv_store_slow(struct rv_hart *h, uint64_t va, unsigned size, uint64_t val)
             }
         } else if (!h->memlog && !rv_bc_page_has_code(h, pa) &&
                    pmp_page_ok(h, pa, RV_ACC_STORE, rv_data_priv(h))) {
-            tlb_fill(h->tlb_store[h->mmu_idx_data], va, pa, host);
+            tlb_fill(h, h->tlb_store[h->mmu_idx_data], va, pa, host);
         }
         return ret;
     }
@@ -390,7 +416,7 @@ int rv_fetch_xlate(struct rv_hart *h, uint64_t va, uint64_t *pa)
         return -1;
     }
     if (pmp_page_ok(h, *pa, RV_ACC_FETCH, h->priv))
-        tlb_fill(t, va, *pa, host);
+        tlb_fill(h, t, va, *pa, host);
     return 0;
 }
 

@@ -357,6 +357,7 @@ void rv_hart_reset(struct rv_hart *h, uint64_t pc)
     memset(h->pmpaddr, 0, sizeof(h->pmpaddr));
     h->resv_addr = ~0ull;
     rv_update_mmu_idx(h);
+    h->tlb_nlog = RV_TLB_LOG + 1;   /* nothing is known of the entries: clear all */
     rv_tlb_flush_all(h);
 }
 

@@ -707,6 +707,8 @@ static int compile_child(struct jit_mgr *m, struct jit_req **arr, unsigned n, co
         /* keep each function in one piece so the size estimate holds */
         gcc_jit_context_add_command_line_option(c, "-fno-reorder-blocks-and-partition");
         gcc_jit_context_add_driver_option(c, "-nostdlib");
+        /* sqrt inline, no libm call for errno */
+        gcc_jit_context_add_command_line_option(c, "-fno-math-errno");
         for (unsigned i = 0; i < n && !bad; i++) {
             snprintf(name, sizeof(name), "gb_blk_%lu", m->seq + i);
             bad = jit_gen_region(c, arr[i], name) < 0;

@@ -9,40 +9,29 @@
 #include <errno.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libgccjit.h>
 
 #include "jit.h"
+#include "rv_fpu.h"
 #include "rv_helpers.h"
 
 /* --- runtime helpers the generated code calls through h->jit_rt ---------- */
-static uint64_t rt_div(uint64_t a, uint64_t b) { return rv_div(a, b); }
-static uint64_t rt_rem(uint64_t a, uint64_t b) { return rv_rem(a, b); }
-static uint64_t rt_divu(uint64_t a, uint64_t b) { return b ? a / b : ~0ull; }
-static uint64_t rt_remu(uint64_t a, uint64_t b) { return b ? a % b : a; }
-static uint64_t rt_divw(uint64_t a, uint64_t b) { return (uint64_t)(int64_t)(int32_t)rv_divw(a, b); }
-static uint64_t rt_remw(uint64_t a, uint64_t b) { return (uint64_t)(int64_t)(int32_t)rv_remw(a, b); }
-static uint64_t rt_divuw(uint64_t a, uint64_t b)
-{
-    return (uint64_t)(int64_t)(int32_t)((uint32_t)b ? (uint32_t)a / (uint32_t)b : ~0u);
-}
-static uint64_t rt_remuw(uint64_t a, uint64_t b)
-{
-    return (uint64_t)(int64_t)(int32_t)((uint32_t)b ? (uint32_t)a % (uint32_t)b : (uint32_t)a);
-}
-
 /* FP load/store while mstatus.FS is Off (h->pc, h->instret exact): the
  * interpreter's op_ILLEGAL_RAW, including its TLB-lookup correction. */
-static void rt_illegal_raw(struct rv_hart *h, uint64_t len)
+static int rt_illegal_raw(struct rv_hart *h, const struct rv_insn *in)
 {
     h->ctr.dtlb_lookups--;
-    rv_raise(h, RV_EXC_ILLEGAL, rv_fetch_raw(h, h->pc, (unsigned)len));
+    rv_raise(h, RV_EXC_ILLEGAL, rv_fetch_raw(h, h->pc, in->len));
+    return RV_TRAP;
 }
 
-static void rt_raise_illegal(struct rv_hart *h, uint64_t bits)
+static int rt_raise_illegal(struct rv_hart *h, const struct rv_insn *in)
 {
-    rv_raise(h, RV_EXC_ILLEGAL, bits);
+    rv_raise(h, RV_EXC_ILLEGAL, (uint32_t)in->imm);
+    return RV_TRAP;
 }
 
 /* Slow loads and stores (TLB miss, MMIO, faults, stores into code) with
@@ -74,7 +63,6 @@ static int rt_store(struct rv_hart *h, uint64_t va, uint64_t pc, uint64_t instre
 }
 
 enum rt_idx {
-    RT_DIV, RT_REM, RT_DIVU, RT_REMU, RT_DIVW, RT_REMW, RT_DIVUW, RT_REMUW,
     RT_ILLEGAL_RAW, RT_RAISE_ILLEGAL, RT_EXEC_FP, RT_EXEC_AMO, RT_EXEC_SYSTEM, RT_CSR_OP,
     RT_LOAD, RT_STORE, RT__COUNT
 };
@@ -82,14 +70,6 @@ _Static_assert(RT__COUNT <= RV_JIT_RT_MAX, "rv_hart.jit_rt too small");
 
 void jit_rt_fill(void **tab)
 {
-    tab[RT_DIV] = (void *)rt_div;
-    tab[RT_REM] = (void *)rt_rem;
-    tab[RT_DIVU] = (void *)rt_divu;
-    tab[RT_REMU] = (void *)rt_remu;
-    tab[RT_DIVW] = (void *)rt_divw;
-    tab[RT_REMW] = (void *)rt_remw;
-    tab[RT_DIVUW] = (void *)rt_divuw;
-    tab[RT_REMUW] = (void *)rt_remuw;
     tab[RT_ILLEGAL_RAW] = (void *)rt_illegal_raw;
     tab[RT_RAISE_ILLEGAL] = (void *)rt_raise_illegal;
     tab[RT_EXEC_FP] = (void *)rv_exec_fp;
@@ -101,16 +81,20 @@ void jit_rt_fill(void **tab)
 }
 
 /* --- generator state ---------------------------------------------------- */
+enum hub_kind { HUB_LOAD, HUB_STORE, HUB_HELPER };
+
 struct gen {
     gcc_jit_context *c;
     gcc_jit_function *fn;
     gcc_jit_block *cur;
     gcc_jit_type *u8, *u64, *i64, *u32, *i32, *u16, *i16, *i8, *u128, *i128, *vint, *vvoid;
+    gcc_jit_type *dbl, *flt;
     gcc_jit_type *u8p;
     gcc_jit_rvalue *h, *bpc, *base, *R;
     gcc_jit_rvalue *vb;         /* virtual pc of the first member (bpc - the entry's delta) */
     gcc_jit_lvalue *x[33];      /* cached guest registers (x[32]: sink) */
-    gcc_jit_lvalue *tlbl, *tlbs, *tmp, *va, *rc, *ins;
+    gcc_jit_lvalue *tlbl, *tlbs, *tmp, *va, *rc;
+    gcc_jit_lvalue *fres;       /* an inline FP result (tmp's address is taken) */
     /* icnt: instret at the current block's start; nm: TLB lookups so far
      * (the interpreter counts them per block entry); chain: region-internal
      * jumps; iters: jumps backwards (counted as extra executions of the
@@ -118,7 +102,23 @@ struct gen {
     gcc_jit_lvalue *icnt, *nm, *chain, *iters, *xret;
     gcc_jit_block **label;      /* each region block's start */
     gcc_jit_block *xit;         /* the shared exit tail */
+    /* The shared slow paths (enum hub_kind): a site sets the s_* arguments and
+     * `resume` and jumps to its hub, which writes the registers back,
+     * calls the helper, reloads them and switches back on resume. So no
+     * guest register is live across a call, and GCC can keep them all in
+     * any host register on the hot path (at -O1 it spilled them before:
+     * without -fcaller-saves a value live across a call needs a
+     * callee-saved register or the stack). */
+    struct hub {
+        gcc_jit_block *blk, *first;
+        gcc_jit_case **cases;
+        unsigned n, cap;
+    } hub[3];
+    gcc_jit_lvalue *s_pc, *s_ic, *s_sl, *s_val, *s_after, *resume;
+    unsigned nresume;
+    int oom;
     uint32_t written;           /* registers the region writes */
+    uint32_t used;              /* registers it reads or writes (all loaded at entry) */
     const struct jit_req *r;
     unsigned k;                 /* current region block */
     unsigned idx;               /* current instruction, within the block */
@@ -227,11 +227,6 @@ static gcc_jit_rvalue *call(struct gen *g, enum rt_idx idx, gcc_jit_type *ret, i
         n, args);
 }
 
-static void call_void(struct gen *g, enum rt_idx idx, int n, gcc_jit_rvalue **args)
-{
-    gcc_jit_block_add_eval(g->cur, NULL, call(g, idx, g->vvoid, n, args));
-}
-
 static gcc_jit_rvalue *hptr(struct gen *g)
 {
     return cast(g, g->h, gcc_jit_type_get_pointer(g->vvoid));
@@ -247,13 +242,6 @@ static const struct rv_insn *cur_insn(struct gen *g)
     return &g->r->insns[cur_blk(g)->first + g->idx];
 }
 
-/* &R->insns[i] for the current instruction: what the helpers take */
-static gcc_jit_rvalue *insn_ptr(struct gen *g)
-{
-    gcc_jit_rvalue *off = k64(g, (uint64_t)(cur_blk(g)->first + g->idx) * sizeof(struct rv_insn));
-    return gcc_jit_lvalue_get_address(
-        gcc_jit_context_new_array_access(g->c, NULL, rv(g->ins), off), NULL);
-}
 
 /* the guest pc of the current instruction + d */
 static gcc_jit_rvalue *pc_plus(struct gen *g, int64_t d)
@@ -320,18 +308,28 @@ static void leave(struct gen *g)
     to_tail(g, -1);
 }
 
+/* the counters kept in locals, added to their homes (zeroed if `zero`) */
+static void flush_counters(struct gen *g, int zero)
+{
+    gcc_jit_rvalue *blk = rv(at(g, g->R, k64(g, offsetof(struct jit_region, blk)), g->u8p));
+
+    add_to(g, fld(g, offsetof(struct rv_hart, ctr.dtlb_lookups), g->u64), rv(g->nm));
+    add_to(g, fld(g, offsetof(struct rv_hart, ctr.jit_chain_hits), g->u64), rv(g->chain));
+    add_to(g, at(g, blk, k64(g, offsetof(struct rv_block, exec_count)), g->u64), rv(g->iters));
+    if (zero) {
+        assign(g, g->nm, k64(g, 0));
+        assign(g, g->chain, k64(g, 0));
+        assign(g, g->iters, k64(g, 0));
+    }
+}
+
 static void finish_tail(struct gen *g)
 {
-    gcc_jit_rvalue *blk;
-
     if (!g->xit)
         return;
     g->cur = g->xit;
     writeback_all(g);
-    add_to(g, fld(g, offsetof(struct rv_hart, ctr.dtlb_lookups), g->u64), rv(g->nm));
-    add_to(g, fld(g, offsetof(struct rv_hart, ctr.jit_chain_hits), g->u64), rv(g->chain));
-    blk = rv(at(g, g->R, k64(g, offsetof(struct jit_region, blk)), g->u8p));
-    add_to(g, at(g, blk, k64(g, offsetof(struct rv_block, exec_count)), g->u64), rv(g->iters));
+    flush_counters(g, 0);
     gcc_jit_block_end_with_return(g->xit, NULL, rv(g->xret));
 }
 
@@ -401,84 +399,32 @@ static gcc_jit_block *branch_off(struct gen *g, gcc_jit_rvalue *cond)
     return side;
 }
 
-/* if (rc != 0) leave at this instruction */
-static void leave_if_rc(struct gen *g)
-{
-    gcc_jit_block *side, *save;
+static gcc_jit_block *to_hub(struct gen *g, enum hub_kind kind);
 
-    side = branch_off(g, cmp(g, GCC_JIT_COMPARISON_NE, rv(g->rc), kint(g, 0)));
-    save = g->cur;
-    g->cur = side;
-    leave(g);
-    g->cur = save;
-}
-
-/* Generic helper op: registers to memory, exact pc/instret, call, reload
- * rd (helpers write only x[rd]), leave on nonzero or when the op always
- * ends the block. */
+/* Helper op: exact pc/instret, then the helper hub (registers to memory,
+ * call fn(h, insn), reload); leave on nonzero or when the op always ends
+ * the block. */
 static void helper_op(struct gen *g, enum rt_idx fn, int ends_block)
 {
-    const struct rv_insn *in = cur_insn(g);
-    gcc_jit_rvalue *args[2] = { hptr(g), insn_ptr(g) };
-
-    writeback_all(g);
     sync_state(g, pc_plus(g, 0), 0);
-    assign(g, g->rc, call(g, fn, g->vint, 2, args));
-    if (in->rd && in->rd < 32)
-        assign(g, g->x[in->rd], rv(fld(g, offsetof(struct rv_hart, x) + 8 * in->rd, g->u64)));
+    assign(g, g->s_pc, k64(g, fn));
+    assign(g, g->s_sl, k64(g, (uint64_t)(cur_blk(g)->first + g->idx) * sizeof(struct rv_insn)));
+    g->cur = to_hub(g, HUB_HELPER);
     if (ends_block)
         leave(g);
-    else
-        leave_if_rc(g);
-}
-
-/* FP ops that read or write an integer register: compares, fcvt to and
- * from integers, fmv.x / fclass, fmv.fmt.x (decode_op_fp's fop) */
-static int fp_touches_x(const struct rv_insn *in)
-{
-    if (in->op == RV_OP_FMA_S || in->op == RV_OP_FMA_D)
-        return 0;
-    return in->fop == 0x50 || in->fop == 0x60 || in->fop == 0x68 || in->fop == 0x70 ||
-           in->fop == 0x78;
-}
-
-/* An FP op that touches only F registers and fcsr: the integer registers
- * can stay in locals across the call (written back only if it traps). */
-static void fp_pure(struct gen *g)
-{
-    gcc_jit_rvalue *args[2] = { hptr(g), insn_ptr(g) };
-
-    sync_state(g, pc_plus(g, 0), 0);
-    assign(g, g->rc, call(g, RT_EXEC_FP, g->vint, 2, args));
-    leave_if_rc(g);
-}
-
-static void raise_illegal(struct gen *g, uint64_t bits)
-{
-    gcc_jit_rvalue *args[2] = { hptr(g), k64(g, bits) };
-
-    sync_state(g, pc_plus(g, 0), 0);
-    call_void(g, RT_RAISE_ILLEGAL, 2, args);
-    leave(g);
 }
 
 /* FP loads/stores: illegal while mstatus.FS is Off */
 static void fs_check(struct gen *g)
 {
-    const struct rv_insn *in = cur_insn(g);
     gcc_jit_rvalue *fs = bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64,
                              gcc_jit_lvalue_as_rvalue(fld(g, offsetof(struct rv_hart, mstatus), g->u64)),
                              k64(g, MSTATUS_FS));
     gcc_jit_block *side = branch_off(g, cmp(g, GCC_JIT_COMPARISON_EQ, fs, k64(g, 0)));
     gcc_jit_block *save = g->cur;
-    gcc_jit_rvalue *args[2];
 
     g->cur = side;
-    sync_state(g, pc_plus(g, 0), 0);
-    args[0] = hptr(g);
-    args[1] = k64(g, in->len);
-    call_void(g, RT_ILLEGAL_RAW, 2, args);
-    leave(g);
+    helper_op(g, RT_ILLEGAL_RAW, 1);
     g->cur = save;
 }
 
@@ -528,19 +474,122 @@ static gcc_jit_rvalue *convert(struct gen *g, gcc_jit_rvalue *v, enum conv cv)
                k64(g, 0xffffffff00000000ull));
 }
 
-/* dst = load (integer or FP register, given as an lvalue) */
+/* Off to hub `kind` (struct hub) with the s_* arguments set; it comes
+ * back to the returned block unless the helper said to leave. */
+static gcc_jit_block *to_hub(struct gen *g, enum hub_kind kind)
+{
+    struct hub *s = &g->hub[kind];
+    gcc_jit_block *back = new_block(g);
+
+    if (s->n == s->cap) {
+        unsigned cap = s->cap ? 2 * s->cap : 16;
+        gcc_jit_case **nc = realloc(s->cases, cap * sizeof(*nc));
+        if (!nc) {
+            g->oom = 1;
+            gcc_jit_block_end_with_jump(g->cur, NULL, back);
+            return back;
+        }
+        s->cases = nc;
+        s->cap = cap;
+    }
+    if (!s->blk) {
+        s->blk = new_block(g);
+        s->first = back;
+    }
+    s->cases[s->n++] = gcc_jit_context_new_case(g->c, kint(g, (int)g->nresume),
+                                                kint(g, (int)g->nresume), back);
+    assign(g, g->s_after, k64(g, mem_after(g)));
+    assign(g, g->resume, kint(g, (int)g->nresume++));
+    gcc_jit_block_end_with_jump(g->cur, NULL, s->blk);
+    return back;
+}
+
 /* TLB miss: the helper makes h->pc/h->instret exact itself (less IR per
  * access, and GCC's time grows with the IR) and returns nonzero when the
  * region must be left here. */
-static void slow_call(struct gen *g, enum rt_idx fn, unsigned size, gcc_jit_rvalue *last)
+static gcc_jit_block *slow_call(struct gen *g, enum hub_kind kind, unsigned size)
 {
-    gcc_jit_rvalue *args[6] = {
-        hptr(g), rv(g->va), pc_plus(g, 0), icnt_plus(g, g->idx),
-        k64(g, size | (uint64_t)cur_insn(g)->len << 8), last,
-    };
+    assign(g, g->s_pc, pc_plus(g, 0));
+    assign(g, g->s_ic, icnt_plus(g, g->idx));
+    assign(g, g->s_sl, k64(g, size | (uint64_t)cur_insn(g)->len << 8));
+    return to_hub(g, kind);
+}
 
-    assign(g, g->rc, call(g, fn, g->vint, 6, args));
-    leave_if_rc(g);
+static void reload_all(struct gen *g)
+{
+    for (unsigned i = 1; i < 32; i++)
+        if (g->used & (1u << i))
+            assign(g, g->x[i], rv(fld(g, offsetof(struct rv_hart, x) + 8 * i, g->u64)));
+}
+
+static void tlb_base_set(struct gen *g, gcc_jit_lvalue *l, size_t off)
+{
+    gcc_jit_rvalue *idx = cast(g, rv(fld(g, offsetof(struct rv_hart, mmu_idx_data), g->u8)), g->u64);
+    gcc_jit_rvalue *o = bin(g, GCC_JIT_BINARY_OP_PLUS, g->u64, k64(g, off),
+                            bin(g, GCC_JIT_BINARY_OP_MULT, g->u64, idx,
+                                k64(g, RV_TLB_SIZE * sizeof(struct rv_tlb_entry))));
+
+    assign(g, l, gcc_jit_lvalue_get_address(gcc_jit_context_new_array_access(g->c, NULL, g->h, o), NULL));
+}
+
+static void tlb_bases_set(struct gen *g)
+{
+    /* the store TLB at a fixed distance from the load TLB: GCC can then
+     * address both from one register */
+    gcc_jit_rvalue *d = k64(g, offsetof(struct rv_hart, tlb_store) - offsetof(struct rv_hart, tlb_load));
+
+    tlb_base_set(g, g->tlbl, offsetof(struct rv_hart, tlb_load));
+    assign(g, g->tlbs, gcc_jit_lvalue_get_address(
+                           gcc_jit_context_new_array_access(g->c, NULL, rv(g->tlbl), d), NULL));
+}
+
+/* A hub's body (see struct hub). Locals that are cheap to recompute (TLB
+ * bases) or to flush (counters) are not kept across the call either. */
+static void finish_hub(struct gen *g, enum hub_kind kind)
+{
+    struct hub *s = &g->hub[kind];
+    gcc_jit_rvalue *args[6];
+    gcc_jit_block *side, *cont;
+
+    if (!s->blk)
+        return;
+    g->cur = s->blk;
+    writeback_all(g);
+    flush_counters(g, 1);
+    args[0] = hptr(g);
+    if (kind == HUB_HELPER) {
+        /* s_pc: the helper's index, s_sl: the instruction's offset in R->insns */
+        gcc_jit_type *pt[2] = { gcc_jit_rvalue_get_type(args[0]), g->u8p };
+        gcc_jit_type *ft = gcc_jit_context_new_function_ptr_type(g->c, NULL, g->vint, 2, pt, 0);
+        gcc_jit_rvalue *ins = rv(at(g, g->R, k64(g, offsetof(struct jit_region, insns)), g->u8p));
+        gcc_jit_rvalue *fo = bin(g, GCC_JIT_BINARY_OP_PLUS, g->u64,
+                                 k64(g, offsetof(struct rv_hart, jit_rt)),
+                                 bin(g, GCC_JIT_BINARY_OP_MULT, g->u64, rv(g->s_pc),
+                                     k64(g, sizeof(void *))));
+        args[1] = gcc_jit_lvalue_get_address(
+            gcc_jit_context_new_array_access(g->c, NULL, ins, rv(g->s_sl)), NULL);
+        assign(g, g->rc, gcc_jit_context_new_call_through_ptr(g->c, NULL, rv(at(g, g->h, fo, ft)),
+                                                              2, args));
+    } else {
+        args[1] = rv(g->va);
+        args[2] = rv(g->s_pc);
+        args[3] = rv(g->s_ic);
+        args[4] = rv(g->s_sl);
+        args[5] = kind == HUB_STORE ? rv(g->s_val) : gcc_jit_lvalue_get_address(g->tmp, NULL);
+        assign(g, g->rc, call(g, kind == HUB_STORE ? RT_STORE : RT_LOAD, g->vint, 6, args));
+    }
+    /* before the leave test too: the exit tail writes the locals back, and
+     * the helper may have written x[rd] even when it says to leave */
+    reload_all(g);
+    side = branch_off(g, cmp(g, GCC_JIT_COMPARISON_NE, rv(g->rc), kint(g, 0)));
+    cont = g->cur;
+    g->cur = side;
+    assign(g, g->nm, bin(g, GCC_JIT_BINARY_OP_MINUS, g->u64, k64(g, 0), rv(g->s_after)));
+    to_tail(g, -1);
+    g->cur = cont;
+    tlb_bases_set(g);
+    gcc_jit_block_end_with_switch(cont, NULL, rv(g->resume), s->first, s->n,
+                                  s->cases);
 }
 
 static void gen_load(struct gen *g, gcc_jit_lvalue *dst, gcc_jit_type *t, unsigned size,
@@ -556,7 +605,7 @@ static void gen_load(struct gen *g, gcc_jit_lvalue *dst, gcc_jit_type *t, unsign
     gcc_jit_block_end_with_jump(fast, NULL, next);
 
     g->cur = slow;
-    slow_call(g, RT_LOAD, size, gcc_jit_lvalue_get_address(g->tmp, NULL));
+    g->cur = slow_call(g, HUB_LOAD, size);
     assign(g, dst, convert(g, cast(g, rv(g->tmp), t), cv));
     gcc_jit_block_end_with_jump(g->cur, NULL, next);
     g->cur = next;
@@ -574,7 +623,8 @@ static void gen_store(struct gen *g, gcc_jit_rvalue *val, gcc_jit_type *t, unsig
     gcc_jit_block_end_with_jump(fast, NULL, next);
 
     g->cur = slow;
-    slow_call(g, RT_STORE, size, val);
+    assign(g, g->s_val, cast(g, val, g->u64));
+    g->cur = slow_call(g, HUB_STORE, size);
     gcc_jit_block_end_with_jump(g->cur, NULL, next);
     g->cur = next;
 }
@@ -620,10 +670,47 @@ static gcc_jit_rvalue *mulh(struct gen *g, gcc_jit_rvalue *a, gcc_jit_type *ta,
                        cast(g, gcc_jit_context_new_rvalue_from_int(g->c, g->vint, 64), t)), g->u64);
 }
 
-static gcc_jit_rvalue *call2(struct gen *g, enum rt_idx fn, gcc_jit_rvalue *a, gcc_jit_rvalue *b)
+/* RISC-V division never traps: x/0 is all ones (remainder x), MIN/-1 is
+ * MIN (remainder 0). Inline and branch-free (a call here would keep the
+ * registers of a loop out of the caller-saved ones): both special cases
+ * divide by 1 instead, then masks patch in the quotient or remainder. */
+static gcc_jit_rvalue *divrem(struct gen *g, const struct rv_insn *in, gcc_jit_rvalue *a,
+                              gcc_jit_rvalue *b)
 {
-    gcc_jit_rvalue *args[2] = { a, b };
-    return call(g, fn, g->u64, 2, args);
+    int w = in->op == RV_OP_DIVW || in->op == RV_OP_DIVUW || in->op == RV_OP_REMW ||
+            in->op == RV_OP_REMUW;
+    int sgn = in->op == RV_OP_DIV || in->op == RV_OP_REM || in->op == RV_OP_DIVW ||
+              in->op == RV_OP_REMW;
+    int rem = in->op == RV_OP_REM || in->op == RV_OP_REMU || in->op == RV_OP_REMW ||
+              in->op == RV_OP_REMUW;
+    gcc_jit_type *ut = w ? g->u32 : g->u64, *st = w ? g->i32 : g->i64;
+    gcc_jit_rvalue *ua = cast(g, a, ut), *ub = cast(g, b, ut), *zero, *special, *m0, *ms, *d, *r;
+    gcc_jit_rvalue *one = cast(g, k64(g, 1), ut), *none = cast(g, k64(g, 0), ut);
+
+    zero = cast(g, cmp(g, GCC_JIT_COMPARISON_EQ, ub, none), ut);
+    special = zero;
+    if (sgn) {
+        gcc_jit_rvalue *min = cast(g, k64(g, w ? 0x80000000ull : 1ull << 63), ut);
+        gcc_jit_rvalue *ovf = bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, ut,
+                                  cast(g, cmp(g, GCC_JIT_COMPARISON_EQ, ua, min), ut),
+                                  cast(g, cmp(g, GCC_JIT_COMPARISON_EQ, ub,
+                                              cast(g, k64(g, ~0ull), ut)), ut));
+        special = bin(g, GCC_JIT_BINARY_OP_BITWISE_OR, ut, zero, ovf);
+    }
+    m0 = bin(g, GCC_JIT_BINARY_OP_MINUS, ut, none, zero);
+    ms = bin(g, GCC_JIT_BINARY_OP_MINUS, ut, none, special);
+    d = bin(g, GCC_JIT_BINARY_OP_BITWISE_OR, ut,
+            bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, ut, ub, gcc_jit_context_new_unary_op(
+                    g->c, NULL, GCC_JIT_UNARY_OP_BITWISE_NEGATE, ut, ms)),
+            bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, ut, one, ms));
+    if (sgn)
+        r = cast(g, bin(g, rem ? GCC_JIT_BINARY_OP_MODULO : GCC_JIT_BINARY_OP_DIVIDE, st,
+                        cast(g, ua, st), cast(g, d, st)), ut);
+    else
+        r = bin(g, rem ? GCC_JIT_BINARY_OP_MODULO : GCC_JIT_BINARY_OP_DIVIDE, ut, ua, d);
+    r = bin(g, GCC_JIT_BINARY_OP_BITWISE_OR, ut, r,
+            rem ? bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, ut, ua, m0) : m0);
+    return w ? sx32(g, r) : r;
 }
 
 /* Integer ops with one result: the expression, or NULL if op is not one. */
@@ -677,14 +764,9 @@ static gcc_jit_rvalue *alu(struct gen *g, const struct rv_insn *in)
     case RV_OP_MULHSU: return mulh(g, a, g->i64, b, g->u64, g->i128);
     case RV_OP_MULHU: return mulh(g, a, g->u64, b, g->u64, g->u128);
     case RV_OP_MULW: return B32(MULT, g->u32, u32v(g, a), u32v(g, b));
-    case RV_OP_DIV: return call2(g, RT_DIV, a, b);
-    case RV_OP_DIVU: return call2(g, RT_DIVU, a, b);
-    case RV_OP_REM: return call2(g, RT_REM, a, b);
-    case RV_OP_REMU: return call2(g, RT_REMU, a, b);
-    case RV_OP_DIVW: return call2(g, RT_DIVW, a, b);
-    case RV_OP_DIVUW: return call2(g, RT_DIVUW, a, b);
-    case RV_OP_REMW: return call2(g, RT_REMW, a, b);
-    case RV_OP_REMUW: return call2(g, RT_REMUW, a, b);
+    case RV_OP_DIV: case RV_OP_DIVU: case RV_OP_REM: case RV_OP_REMU: case RV_OP_DIVW:
+    case RV_OP_DIVUW: case RV_OP_REMW: case RV_OP_REMUW:
+        return divrem(g, in, a, b);
     default: return NULL;
     }
 #undef B
@@ -756,6 +838,111 @@ static void gen_mem(struct gen *g, const struct rv_insn *in)
     }
 }
 
+static gcc_jit_rvalue *and_b(struct gen *g, gcc_jit_rvalue *a, gcc_jit_rvalue *b)
+{
+    return gcc_jit_context_new_binary_op(g->c, NULL, GCC_JIT_BINARY_OP_LOGICAL_AND,
+                                         gcc_jit_context_get_type(g->c, GCC_JIT_TYPE_BOOL), a, b);
+}
+
+/* F and D arithmetic inline: add, sub, mul, div and sqrt in round-to-
+ * nearest once NX has accrued, and D's sign injections. The host's SSE
+ * result is the RISC-V one whenever it is a normal finite number
+ * ("plain", as in rv_fpu.c's own fast path): then no flag but NX can have
+ * been raised, and NX is set already. Anything else (NaN, zero,
+ * subnormal, overflow, another rounding mode, FS not Dirty, unboxed
+ * single-precision operands) runs the interpreter's helper instead. The
+ * vCPU thread's MXCSR is the default (RNE, all masked, no FTZ/DAZ): the
+ * FPU code restores it and nothing else changes it. */
+static int fp_inline(struct gen *g, const struct rv_insn *in)
+{
+    int d = in->op == RV_OP_FP_D;
+    gcc_jit_type *ft = d ? g->dbl : g->flt, *it = d ? g->u64 : g->u32;
+    gcc_jit_rvalue *a = rv(freg(g, in->rs1)), *b = rv(freg(g, in->rs2)), *fa, *fb, *r, *ok, *bits;
+    gcc_jit_rvalue *fs = bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64,
+                             rv(fld(g, offsetof(struct rv_hart, mstatus), g->u64)), k64(g, MSTATUS_FS));
+    gcc_jit_block *fast, *slow, *next;
+    uint64_t sign = d ? 1ull << 63 : 1ull << 31;
+    uint64_t lo = d ? 0x0010000000000001ull : 0x00800001ull;
+    uint64_t hi = d ? 0x7fefffffffffffffull : 0x7f7fffffull;
+
+    if (in->op != RV_OP_FP_D && in->op != RV_OP_FP_S)
+        return 0;
+    ok = cmp(g, GCC_JIT_COMPARISON_EQ, fs, k64(g, MSTATUS_FS));
+    if (in->fop == 0x10) {
+        /* fsgnj/fsgnjn/fsgnjx.d (fmv.d, fneg.d, fabs.d): no rounding, no flags */
+        gcc_jit_rvalue *m = k64(g, sign), *sb;
+        if (!d || in->rm > 2)
+            return 0;
+        sb = in->rm == 0 ? b : in->rm == 1 ? gcc_jit_context_new_unary_op(g->c, NULL,
+                                                 GCC_JIT_UNARY_OP_BITWISE_NEGATE, g->u64, b)
+                                           : bin(g, GCC_JIT_BINARY_OP_BITWISE_XOR, g->u64, a, b);
+        bits = bin(g, GCC_JIT_BINARY_OP_BITWISE_OR, g->u64,
+                   bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64, a, k64(g, ~sign)),
+                   bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64, sb, m));
+        assign(g, g->fres, bits);
+    } else {
+        enum gcc_jit_binary_op op;
+        switch (in->fop) {
+        case 0x00: op = GCC_JIT_BINARY_OP_PLUS; break;
+        case 0x04: op = GCC_JIT_BINARY_OP_MINUS; break;
+        case 0x08: op = GCC_JIT_BINARY_OP_MULT; break;
+        case 0x0c: case 0x2c: op = GCC_JIT_BINARY_OP_DIVIDE; break;
+        default: return 0;
+        }
+        if (in->rm != RV_RM_RNE && in->rm != 7)
+            return 0;
+        ok = and_b(g, ok, cmp(g, GCC_JIT_COMPARISON_NE,
+                              bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u32,
+                                  rv(fld(g, offsetof(struct rv_hart, fflags), g->u32)),
+                                  cast(g, k64(g, RV_FFLAG_NX), g->u32)),
+                              cast(g, k64(g, 0), g->u32)));
+        if (in->rm == 7)
+            ok = and_b(g, ok, cmp(g, GCC_JIT_COMPARISON_EQ,
+                                  rv(fld(g, offsetof(struct rv_hart, frm), g->u32)),
+                                  cast(g, k64(g, RV_RM_RNE), g->u32)));
+        if (!d) {
+            /* both operands NaN-boxed (sqrt: rs2 is not an operand) */
+            gcc_jit_rvalue *both = in->fop == 0x2c ? a : bin(g, GCC_JIT_BINARY_OP_BITWISE_AND,
+                                                             g->u64, a, b);
+            ok = and_b(g, ok, cmp(g, GCC_JIT_COMPARISON_EQ,
+                                  bin(g, GCC_JIT_BINARY_OP_RSHIFT, g->u64, both, k64(g, 32)),
+                                  k64(g, 0xffffffffull)));
+        }
+        fa = gcc_jit_context_new_bitcast(g->c, NULL, cast(g, a, it), ft);
+        fb = gcc_jit_context_new_bitcast(g->c, NULL, cast(g, b, it), ft);
+        if (in->fop == 0x2c) {
+            gcc_jit_function *sq = gcc_jit_context_get_builtin_function(
+                g->c, d ? "__builtin_sqrt" : "__builtin_sqrtf");
+            r = gcc_jit_context_new_call(g->c, NULL, sq, 1, &fa);
+        } else {
+            r = bin(g, op, ft, fa, fb);
+        }
+        bits = gcc_jit_context_new_bitcast(g->c, NULL, r, it);
+        assign(g, g->fres, cast(g, bits, g->u64));
+        /* plain: lo <= |r| <= hi, as one unsigned compare */
+        ok = and_b(g, ok, cmp(g, GCC_JIT_COMPARISON_LT,
+                              bin(g, GCC_JIT_BINARY_OP_MINUS, g->u64,
+                                  bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64, rv(g->fres),
+                                      k64(g, ~sign)), k64(g, lo)),
+                              k64(g, hi - lo)));
+        if (!d)
+            assign(g, g->fres, bin(g, GCC_JIT_BINARY_OP_BITWISE_OR, g->u64, rv(g->fres),
+                                  k64(g, 0xffffffff00000000ull)));
+    }
+    fast = new_block(g);
+    slow = new_block(g);
+    next = new_block(g);
+    gcc_jit_block_end_with_conditional(g->cur, NULL, expect(g, ok, 1), fast, slow);
+    g->cur = fast;
+    assign(g, freg(g, in->rd), rv(g->fres));
+    gcc_jit_block_end_with_jump(fast, NULL, next);
+    g->cur = slow;
+    helper_op(g, RT_EXEC_FP, 0);
+    gcc_jit_block_end_with_jump(g->cur, NULL, next);
+    g->cur = next;
+    return 1;
+}
+
 /* One instruction; g->cur becomes NULL once the block has ended. */
 static void gen_insn(struct gen *g, const struct rv_insn *in)
 {
@@ -768,7 +955,7 @@ static void gen_insn(struct gen *g, const struct rv_insn *in)
         go_to(g, 1, rel(g, 0), NULL, 1);
         return;
     case RV_OP_ILLEGAL:
-        raise_illegal(g, (uint32_t)in->imm);
+        helper_op(g, RT_RAISE_ILLEGAL, 1);
         return;
     case RV_OP_JAL:
         set_reg(g, in->rd, pc_plus(g, in->len));
@@ -787,10 +974,8 @@ static void gen_insn(struct gen *g, const struct rv_insn *in)
         gen_branch(g, in);
         return;
     case RV_OP_FP_S: case RV_OP_FP_D: case RV_OP_FMA_S: case RV_OP_FMA_D:
-        if (fp_touches_x(in))
+        if (!fp_inline(g, in))
             helper_op(g, RT_EXEC_FP, 0);
-        else
-            fp_pure(g);
         return;
     case RV_OP_LR_W: case RV_OP_SC_W: case RV_OP_LR_D: case RV_OP_SC_D: case RV_OP_AMO_W:
     case RV_OP_AMO_D:
@@ -832,6 +1017,8 @@ static void init_types(struct gen *g)
     g->i128 = gcc_jit_context_get_type(c, GCC_JIT_TYPE_INT128_T);
     g->vint = gcc_jit_context_get_type(c, GCC_JIT_TYPE_INT);
     g->vvoid = gcc_jit_context_get_type(c, GCC_JIT_TYPE_VOID);
+    g->dbl = gcc_jit_context_get_type(c, GCC_JIT_TYPE_DOUBLE);
+    g->flt = gcc_jit_context_get_type(c, GCC_JIT_TYPE_FLOAT);
     g->u8p = gcc_jit_type_get_pointer(g->u8);
 }
 
@@ -859,18 +1046,6 @@ static uint32_t regs_written(const struct jit_req *r)
     return m & ~1u;
 }
 
-static gcc_jit_lvalue *tlb_base(struct gen *g, const char *name, size_t off)
-{
-    gcc_jit_lvalue *l = gcc_jit_function_new_local(g->fn, NULL, g->u8p, name);
-    gcc_jit_rvalue *idx = cast(g, rv(fld(g, offsetof(struct rv_hart, mmu_idx_data), g->u8)), g->u64);
-    gcc_jit_rvalue *o = bin(g, GCC_JIT_BINARY_OP_PLUS, g->u64, k64(g, off),
-                            bin(g, GCC_JIT_BINARY_OP_MULT, g->u64, idx,
-                                k64(g, RV_TLB_SIZE * sizeof(struct rv_tlb_entry))));
-
-    assign(g, l, gcc_jit_lvalue_get_address(gcc_jit_context_new_array_access(g->c, NULL, g->h, o), NULL));
-    return l;
-}
-
 static gcc_jit_lvalue *local(struct gen *g, gcc_jit_type *t, const char *name)
 {
     return gcc_jit_function_new_local(g->fn, NULL, t, name);
@@ -882,6 +1057,7 @@ int jit_gen_region(gcc_jit_context *ctx, const struct jit_req *r, const char *na
     struct gen g;
     gcc_jit_param *p[4];
     char nm[8];
+    int bad;
 
     if (r->nblk == 0 || r->nblk > JIT_REGION_BLOCKS)
         return -EINVAL;
@@ -901,31 +1077,37 @@ int jit_gen_region(gcc_jit_context *ctx, const struct jit_req *r, const char *na
     g.R = gcc_jit_param_as_rvalue(p[3]);
     g.cur = new_block(&g);
     g.written = regs_written(r);
+    g.used = regs_used(r);
     {
-        uint32_t used = regs_used(r);
         for (unsigned i = 1; i <= 32; i++) {
             snprintf(nm, sizeof(nm), "x%u", i);
             g.x[i] = local(&g, g.u64, nm);
-            if (i < 32 && (used & (1u << i)))
+            if (i < 32 && (g.used & (1u << i)))
                 assign(&g, g.x[i], rv(fld(&g, offsetof(struct rv_hart, x) + 8 * i, g.u64)));
         }
     }
     g.va = local(&g, g.u64, "va");
     g.tmp = local(&g, g.u64, "tmp");
+    g.fres = local(&g, g.u64, "fres");
     g.rc = local(&g, g.vint, "rc");
     g.xret = local(&g, g.vint, "xret");
     g.icnt = local(&g, g.u64, "icnt");
     g.nm = local(&g, g.u64, "nm");
     g.chain = local(&g, g.u64, "chain");
     g.iters = local(&g, g.u64, "iters");
-    g.ins = local(&g, g.u8p, "ins");
-    g.tlbl = tlb_base(&g, "tlbl", offsetof(struct rv_hart, tlb_load));
-    g.tlbs = tlb_base(&g, "tlbs", offsetof(struct rv_hart, tlb_store));
+    g.tlbl = local(&g, g.u8p, "tlbl");
+    g.tlbs = local(&g, g.u8p, "tlbs");
+    g.s_pc = local(&g, g.u64, "s_pc");
+    g.s_ic = local(&g, g.u64, "s_ic");
+    g.s_sl = local(&g, g.u64, "s_sl");
+    g.s_val = local(&g, g.u64, "s_val");
+    g.s_after = local(&g, g.u64, "s_after");
+    g.resume = local(&g, g.vint, "resume");
+    tlb_bases_set(&g);
     assign(&g, g.icnt, g.base);
     assign(&g, g.nm, k64(&g, 0));
     assign(&g, g.chain, k64(&g, 0));
     assign(&g, g.iters, k64(&g, 0));
-    assign(&g, g.ins, rv(at(&g, g.R, k64(&g, offsetof(struct jit_region, insns)), g.u8p)));
     for (unsigned k = 0; k < r->nblk; k++)
         labels[k] = new_block(&g);
     {
@@ -963,8 +1145,15 @@ int jit_gen_region(gcc_jit_context *ctx, const struct jit_req *r, const char *na
         for (g.idx = 0; g.idx <= b->n && g.cur; g.idx++)
             gen_insn(&g, &r->insns[b->first + g.idx]);
         if (g.cur)      /* a block always ends in a jump, a helper or END */
-            return -EINVAL;
+            break;
     }
-    finish_tail(&g);
-    return 0;
+    bad = g.cur != NULL;
+    if (!bad) {
+        for (unsigned i = 0; i < 3; i++)
+            finish_hub(&g, (enum hub_kind)i);
+        finish_tail(&g);
+    }
+    for (unsigned i = 0; i < 3; i++)
+        free(g.hub[i].cases);
+    return bad || g.oom ? -EINVAL : 0;
 }

@@ -26,6 +26,7 @@
 
 #include "jit/jit.h"
 #include "rv_cpu.h"
+#include "rv_fpu.h"
 #include "rv_disas.h"
 #include "hart_fixture.h"
 
@@ -52,6 +53,8 @@ struct side {
 };
 
 static uint64_t rng;
+
+static int fp_heavy;        /* the program being generated is FP-heavy */
 
 static uint64_t rnd(void)
 {
@@ -129,7 +132,8 @@ static uint32_t gen_insn(const struct prog *p, unsigned i)
         { 0, 0 }, { 0, 0x20 }, { 1, 0 }, { 5, 0 }, { 5, 0x20 }, { 0, 1 }, { 4, 1 }, { 5, 1 },
         { 6, 1 }, { 7, 1 },
     };
-    unsigned k = pick(100), f3;
+    /* every fourth program is mostly FP ops, for the inline FP paths */
+    unsigned k = fp_heavy && pick(2) ? 85 + pick(5) : pick(100), f3;
     /* any instruction of the program, or the final self-loop */
     int target = (int)p->off[pick(p->n + 1)] - (int)p->off[i];
 
@@ -179,12 +183,20 @@ static uint32_t gen_insn(const struct prog *p, unsigned i)
             return i_type(mem_off(dbl ? 8 : 4), 10, dbl ? 3 : 2, pick(8), 0x07);
         return s_type(mem_off(dbl ? 8 : 4), pick(8), 10, dbl ? 3 : 2, 0x27);
     }
-    if (k < 90) {   /* FP ops through rv_exec_fp */
-        switch (pick(5)) {
-        case 0: return r_type(0x01, pick(8), pick(8), 7, pick(8), 0x53);     /* fadd.d */
-        case 1: return r_type(0x09, pick(8), pick(8), 7, pick(8), 0x53);     /* fmul.d */
-        case 2: return r_type(0x69, 2, rs_reg(), 7, pick(8), 0x53);          /* fcvt.d.l */
-        case 3: return r_type(0x71, 0, pick(8), 0, rd_reg(), 0x53);          /* fmv.x.d */
+    if (k < 90) {   /* FP ops: inline (arithmetic, sign injection) or rv_exec_fp */
+        /* rm: dynamic, RNE (both inline when frm is RNE), or RTZ (helper) */
+        static const unsigned rms[] = { 7, 7, 0, 1 };
+        /* funct7 of fadd/fsub/fmul/fdiv.d and fadd/fmul/fdiv.s */
+        static const unsigned arith[] = { 0x01, 0x05, 0x09, 0x0d, 0x00, 0x08, 0x0c };
+        switch (pick(8)) {
+        case 0: case 1:
+            return r_type(arith[pick(7)], pick(8), pick(8), rms[pick(4)], pick(8), 0x53);
+        case 2: /* fsqrt.d / fsqrt.s */
+            return r_type(pick(2) ? 0x2d : 0x2c, 0, pick(8), rms[pick(4)], pick(8), 0x53);
+        case 3: /* fsgnj/fsgnjn/fsgnjx.d */
+            return r_type(0x11, pick(8), pick(8), pick(3), pick(8), 0x53);
+        case 4: return r_type(0x69, 2, rs_reg(), 7, pick(8), 0x53);          /* fcvt.d.l */
+        case 5: return r_type(0x71, 0, pick(8), 0, rd_reg(), 0x53);          /* fmv.x.d */
         default: return r_type(0x51, pick(8), pick(8), 2, rd_reg(), 0x53);   /* feq.d */
         }
     }
@@ -206,6 +218,7 @@ static uint32_t gen_insn(const struct prog *p, unsigned i)
 
 static void gen_prog(struct prog *p)
 {
+    fp_heavy = pick(4) == 0;
     p->n = 8 + pick(MAX_PROG - 8);
     p->off[0] = 0;
     for (unsigned i = 0; i < p->n; i++) {
@@ -262,11 +275,24 @@ static void load_state(struct side *s, const struct prog *p, uint64_t seed)
     for (unsigned i = 1; i < 32; i++)
         s->h->x[i] = pick(3) ? rnd() : rnd() & 0xff;
     s->h->x[10] = DATA + 0x800;
-    for (unsigned i = 0; i < 8; i++)
-        s->h->f[i] = rnd();
+    /* FP registers: random bits, ordinary doubles, NaN-boxed singles */
+    for (unsigned i = 0; i < 8; i++) {
+        double d = (double)(int64_t)(rnd() >> 20) / (double)(1 + (rnd() & 0xffff));
+        float f = (float)d;
+        uint32_t fb;
+        switch (pick(3)) {
+        case 0: s->h->f[i] = rnd(); break;
+        case 1: memcpy(&s->h->f[i], &d, 8); break;
+        default: memcpy(&fb, &f, 4); s->h->f[i] = 0xffffffff00000000ull | fb; break;
+        }
+    }
+    /* NX already accrued (the inline FP fast path's condition) in most
+     * programs, and sometimes a rounding mode other than RNE */
+    s->h->fflags = pick(4) ? RV_FFLAG_NX : 0;
+    s->h->frm = pick(4) ? 0 : pick(5);
     /* some programs run with FP off: FP loads/stores/ops trap */
-    if (seed % 7 != 3)
-        s->h->mstatus |= MSTATUS_FS;
+    if (seed % 7 != 3)      /* Dirty, or Clean: the first FP write makes it Dirty */
+        s->h->mstatus |= pick(3) ? MSTATUS_FS : 2ull << 13;
     s->h->mtvec = HANDLER;
     rng = save;
 }
