@@ -247,6 +247,13 @@ int rv_decode_bytes(const uint8_t *p, unsigned len, unsigned n, struct rv_insn *
     return r;
 }
 
+struct rv_block *rv_bc_page_blocks(struct rv_hart *h, uint64_t pa)
+{
+    uint64_t off = pa - h->bc->ram_base;
+
+    return off < h->bc->ram_size ? h->bc->page_head[off >> RV_PAGE_SHIFT] : NULL;
+}
+
 struct rv_block *rv_bc_find(struct rv_hart *h, uint64_t pa)
 {
     for (struct rv_block *b = h->bc->hash[bc_hash(pa)]; b; b = b->hash_next)

@@ -353,6 +353,8 @@ struct rv_block *rv_block_get(struct rv_hart *h);
 int rv_decode_bytes(const uint8_t *p, unsigned len, unsigned n, struct rv_insn *out);
 /* The valid cached block starting at guest-physical pa, or NULL (no decode). */
 struct rv_block *rv_bc_find(struct rv_hart *h, uint64_t pa);
+/* The cached blocks of pa's RAM page (a list through page_next), or NULL. */
+struct rv_block *rv_bc_page_blocks(struct rv_hart *h, uint64_t pa);
 void rv_bc_flush(struct rv_hart *h);
 /* Called on a store (CPU or DMA) into guest-physical [pa, pa+len): drops
  * the blocks whose span (span_lo/span_hi) overlaps those bytes. Returns

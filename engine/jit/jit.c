@@ -122,33 +122,66 @@ static unsigned successors(const struct rv_block *b, uint64_t *out)
     return 0;
 }
 
+/* Does b end in an indirect jump that is not a return (rd = x0, rs1
+ * not a link register: the calling convention's return hint)? */
+static int is_switch_jump(const struct rv_block *b)
+{
+    const struct rv_insn *in = &b->insns[b->n - 1];
+    unsigned op = b->n == 1 && b->jit_code ? b->jit_op0 : in->op;
+
+    return op == RV_OP_JALR && (in->rd == 0 || in->rd == RV_REG_SINK) && in->rs1 != 1 && in->rs1 != 5;
+}
+
 /* The region grown from hot block e: breadth-first along direct exits,
  * same page, blocks that ran at least 1/32 as often as the threshold
- * (rare paths stay interpreted and cost no compile time). --jit-verify
- * compiles single blocks: its check replays exactly one block. */
-static unsigned grow_region(struct jit_mgr *m, struct rv_hart *h, struct rv_block *e,
+ * (rare paths stay interpreted and cost no compile time). At tier 1,
+ * blocks that are already in a queued or installed region are left out:
+ * a loop's blocks are often entered at two addresses (a branch into the
+ * middle of a fall-through block makes a second, overlapping block), and
+ * each grew nearly the same region, compiled again (sort: 4 regions of
+ * ~125 instructions over one function); the dispatcher links them. Tier 2
+ * takes installed blocks too, but not those of another queued region. --jit-verify compiles single blocks: its check replays
+ * exactly one block. */
+static unsigned grow_region(struct jit_mgr *m, struct rv_hart *h, struct rv_block *e, int tier,
                             struct rv_block **mem, unsigned *ninsns)
 {
     uint64_t page = e->paddr & RV_PAGE_MASK, min_execs = m->cfg.threshold / 32;
     unsigned nb = 1, ni = e->n + 1, maxb = m->cfg.verify ? 1 : JIT_REGION_BLOCKS;
     unsigned bytes = e->bytes;      /* must fit jit_req.bytes */
 
+    int scanned = 0;
+
     mem[0] = e;
     for (unsigned i = 0; i < nb && nb < maxb; i++) {
         uint64_t succ[2];
         unsigned ns = successors(mem[i], succ);
-        for (unsigned k = 0; k < ns && nb < maxb; k++) {
+        struct rv_block *pb = NULL;
+        if (ns == 0 && !scanned && is_switch_jump(mem[i])) {
+            /* its targets are unknown but likely on this page (a jump
+             * table, an interpreter's dispatch): every hot block of the
+             * page may join, and the jump reaches them inside the
+             * region (jit_gen.c's go_to) */
+            pb = rv_bc_page_blocks(h, page);
+            scanned = 1;
+        }
+        for (unsigned k = 0; nb < maxb && (k < ns || pb); k++) {
             struct rv_block *s;
             unsigned j;
-            if ((succ[k] & RV_PAGE_MASK) != page)
+            if (pb) {
+                s = pb;
+                pb = pb->page_next;
+            } else {
+                if ((succ[k] & RV_PAGE_MASK) != page)
+                    continue;
+                s = rv_bc_find(h, succ[k]);
+            }
+            if (!s)
                 continue;
-            for (j = 0; j < nb && mem[j]->paddr != succ[k]; j++)
+            for (j = 0; j < nb && mem[j] != s; j++)
                 ;
-            if (j < nb)
-                continue;
-            s = rv_bc_find(h, succ[k]);
-            if (!s || !s->cached || rv_block_execs(s) < min_execs ||
-                ni + s->n + 1 > JIT_REGION_INSNS || bytes + s->bytes > RV_PAGE_SIZE)
+            if (j < nb || !s->cached || !s->valid || rv_block_execs(s) < min_execs ||
+                ni + s->n + 1 > JIT_REGION_INSNS || bytes + s->bytes > RV_PAGE_SIZE ||
+                s->jit_member || (tier == 1 && s->jit_code))
                 continue;
             mem[nb++] = s;
             ni += s->n + 1;
@@ -177,10 +210,11 @@ static size_t region_bytes(struct rv_hart *h, const struct jit_req *r, uint8_t *
     return len;
 }
 
-static struct jit_req *make_req(struct jit_mgr *m, struct rv_hart *h, struct rv_block *e)
+static struct jit_req *make_req(struct jit_mgr *m, struct rv_hart *h, struct rv_block *e,
+                                int tier)
 {
     struct rv_block *mem[JIT_REGION_BLOCKS];
-    unsigned ni, nb = grow_region(m, h, e, mem, &ni), pos = 0;
+    unsigned ni, nb = grow_region(m, h, e, tier, mem, &ni), pos = 0;
     struct jit_req *r = calloc(1, sizeof(*r) + ni * sizeof(struct rv_insn));
 
     if (!r)
@@ -381,7 +415,7 @@ void rv_jit_hot(struct rv_hart *h, struct rv_block *b)
         b->exec_base = b->exec_count - execs;
         return;
     }
-    enqueue(m, h, b, make_req(m, h, b));
+    enqueue(m, h, b, make_req(m, h, b, 1));
 }
 
 /* Queue request r (made for block b) for the worker, or drop it. */
@@ -441,9 +475,10 @@ void rv_jit_promote(struct rv_hart *h, struct rv_block *b, struct jit_region *R)
     struct jit_req *r;
 
     R->promoted = 1;
-    if (!jh || R->tier >= 2 || !b->valid || b->jit_region != R || jh->mgr->cfg.verify)
+    if (!jh || R->tier >= 2 || !b->valid || b->jit_region != R || jh->mgr->cfg.verify ||
+        b->jit_member)      /* in a queued tier-2 region already */
         return;
-    r = make_req(jh->mgr, h, b);
+    r = make_req(jh->mgr, h, b, 2);
     if (r) {
         r->tier = 2;
         for (unsigned k = 0; k < r->nblk; k++)

@@ -17,7 +17,12 @@
  *   is an entry (struct jit_region per member, a switch at the top), so
  *   the continuation after a call that returns through the dispatcher is
  *   compiled too; members of a queued region do not grow regions of their
- *   own. --jit-verify compiles single blocks (its check replays one).
+ *   own, and at tier 1 a region leaves out blocks already in another
+ *   queued or installed one (no code compiled twice). A member ending in
+ *   an indirect jump that is not a return (a jump table, an
+ *   interpreter's dispatch) brings in every hot block of the page, and
+ *   the jump reaches members inside the region. --jit-verify compiles
+ *   single blocks (its check replays one).
  * - The worker takes requests up to JIT_BATCH_MAX regions or
  *   JIT_BATCH_INSNS guest instructions per batch (GCC's time grows with
  *   the IR, and the first hot code should not wait behind a long batch),
@@ -36,9 +41,12 @@
  *   on the hot path, no race with the interpreter.
  * - Generated code (jit_gen.c): see rv_jit_fn in rv_cpu.h. Guest registers
  *   live in locals (loaded at entry, written back at exits); integer ops
- *   inline; loads/stores probe the same data TLB as the interpreter and
- *   call helpers on a miss; code pages are never in the store TLB, so SMC
- *   still reaches rv_store_slow. Jumps between members check run_limit
+ *   (division too) and F/D arithmetic in round-to-nearest inline;
+ *   loads/stores probe the same data TLB as the interpreter; code pages
+ *   are never in the store TLB, so SMC still reaches rv_store_slow. Every
+ *   call (TLB miss, rare op) goes through a shared "hub" per kind that
+ *   writes the registers back and reloads them, so no register is live
+ *   across a call and GCC keeps them in host registers. Jumps between members check run_limit
  *   like the interpreter's fast boundary (requests, interrupts, budget).
  *   Exits set h->pc and h->instret exactly and return an exit number; the
  *   interpreter follows that exit's link (one per exit, in the request) to
@@ -78,7 +86,7 @@
 #define JIT_DEFAULT_THRESHOLD 100000
 #define JIT_QUEUE_MAX 512       /* queued requests, all harts */
 #define JIT_BATCH_MAX 64        /* regions per compile */
-#define JIT_BATCH_INSNS 512     /* guest instructions per compile (a bigger region alone) */
+#define JIT_BATCH_INSNS 256     /* guest instructions per compile (a bigger region alone) */
 #define JIT_DEFAULT_CODE_MAX (64ull << 20)  /* --jit-code-max */
 #define JIT_MAX_HARTS 8
 

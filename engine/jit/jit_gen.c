@@ -374,6 +374,25 @@ static void go_to(struct gen *g, int known, int64_t delta, gcc_jit_rvalue *to, i
         to_tail(g, -1);
         return;
     }
+    if (!known && g->r->nblk > 1) {
+        /* an indirect jump: straight to a member when the target is one
+         * (a switch on the offset from the region's first block, which
+         * GCC turns into a jump table), else out */
+        gcc_jit_case *cases[JIT_REGION_BLOCKS];
+        gcc_jit_block *out = new_block(g), *from = g->cur;
+        gcc_jit_rvalue *d = cast(g, bin(g, GCC_JIT_BINARY_OP_MINUS, g->u64, to, g->vb), g->i64);
+        gcc_jit_lvalue *tv = g->va;     /* `to` is va (JALR): keep it for the exit */
+
+        for (unsigned j = 0; j < g->r->nblk; j++) {
+            gcc_jit_rvalue *c = gcc_jit_context_new_rvalue_from_long(g->c, g->i64, g->r->b[j].delta);
+            g->cur = new_block(g);
+            cases[j] = gcc_jit_context_new_case(g->c, c, c, g->cur);
+            go_to(g, 1, g->r->b[j].delta, NULL, ex);
+        }
+        gcc_jit_block_end_with_switch(from, NULL, d, out, g->r->nblk, cases);
+        g->cur = out;
+        to = rv(tv);
+    }
     if (known)
         to = bin(g, GCC_JIT_BINARY_OP_PLUS, g->u64, g->vb, k64(g, (uint64_t)delta));
     assign(g, fld(g, offsetof(struct rv_hart, pc), g->u64), to);

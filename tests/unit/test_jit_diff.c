@@ -50,6 +50,7 @@ struct side {
     struct rv_hart *h;
     uint8_t *ram;
     struct jit_mgr *jit;
+    int warmup;     /* one more pass first: blocks get hot with all decoded */
 };
 
 static uint64_t rng;
@@ -175,8 +176,14 @@ static uint32_t gen_insn(const struct prog *p, unsigned i)
     }
     if (k < 80)
         return j_type(target, rd_reg());
-    if (k < 81)     /* mostly a fetch fault */
+    if (k < 81) {
+        /* jr into the program through x16 (= RAM_BASE, never written):
+         * a region's indirect jump to its members; else mostly a fetch fault */
+        int to = p->off[pick(p->n + 1)];
+        if (pick(2) && to < 2048)
+            return i_type(to, 16, 0, 0, 0x67);
         return i_type((int)pick(4096) - 2048, rs_reg(), 0, rd_reg(), 0x67);
+    }
     if (k < 85) {   /* FP loads/stores: f0..f7 */
         unsigned dbl = pick(2);
         if (pick(2))
@@ -275,6 +282,7 @@ static void load_state(struct side *s, const struct prog *p, uint64_t seed)
     for (unsigned i = 1; i < 32; i++)
         s->h->x[i] = pick(3) ? rnd() : rnd() & 0xff;
     s->h->x[10] = DATA + 0x800;
+    s->h->x[16] = RAM_BASE;
     /* FP registers: random bits, ordinary doubles, NaN-boxed singles */
     for (unsigned i = 0; i < 8; i++) {
         double d = (double)(int64_t)(rnd() >> 20) / (double)(1 + (rnd() & 0xffff));
@@ -301,6 +309,10 @@ static void run_twice(struct side *s, const struct prog *p, uint64_t seed, struc
 {
     /* a new program: RAM was rewritten behind the block cache's back */
     rv_bc_flush(s->h);
+    if (s->warmup) {
+        load_state(s, p, seed);
+        rv_hart_run(s->h, BUDGET);
+    }
     load_state(s, p, seed);
     rv_hart_run(s->h, BUDGET);
     if (s->jit)
@@ -375,9 +387,18 @@ static const char *compare(const struct side *a, const struct side *b,
                      (unsigned long long)st[i].vx, (unsigned long long)st[i].vy);
             return buf;
         }
+    /* A store next to a region's blocks drops the whole region (its span
+     * covers all members, see jit.h) where the interpreter drops nothing;
+     * the next block then starts after the store and the block count
+     * differs by design. Lookups are compared only when both dropped the same. */
+    int same_drops = ctr_delta1(x, ca, offsetof(struct rv_counters, block_invalidations)) ==
+                     ctr_delta1(y, cb, offsetof(struct rv_counters, block_invalidations));
+
     for (size_t i = 0; i < sizeof(counters) / sizeof(counters[0]); i++) {
         uint64_t dx = ctr_delta(x, ca, counters[i].off, counters[i].plus);
         uint64_t dy = ctr_delta(y, cb, counters[i].off, counters[i].plus);
+        if (counters[i].plus != NO_CTR && !same_drops)
+            continue;
         if (dx != dy) {
             snprintf(buf, len, "counter %s: interp %llu jit %llu", counters[i].name,
                      (unsigned long long)dx, (unsigned long long)dy);
@@ -518,19 +539,33 @@ static uint64_t fixed_time(void *opaque)
     return 0;
 }
 
-static int setup(void **state)
+static int setup_with(void **state, uint64_t threshold)
 {
     struct fixture *f = calloc(1, sizeof(*f));
-    struct jit_config jc = { .threshold = 0, .opt_level = 1, .sync = 0 };
+    struct jit_config jc = { .threshold = threshold, .opt_level = 1, .sync = 0 };
 
     if (!f)
         return -1;
+    /* threshold 2: blocks get hot on the second pass, when the whole
+     * program is decoded, so regions grow over all of it (with 0 each
+     * block is compiled as it first runs, mostly alone) */
+    f->jit.warmup = threshold > 0;
     f->interp.h = test_hart_new(&f->interp.ram, RAM_BASE, RAM_SIZE, fixed_time);
     f->jit.h = test_hart_new(&f->jit.ram, RAM_BASE, RAM_SIZE, fixed_time);
     if (jit_mgr_new(&f->jit.jit, &jc) < 0 || jit_attach_hart(f->jit.jit, f->jit.h) < 0)
         return -1;
     *state = f;
     return 0;
+}
+
+static int setup(void **state)
+{
+    return setup_with(state, 0);
+}
+
+static int setup_warm(void **state)
+{
+    return setup_with(state, 2);
 }
 
 static int teardown(void **state)
@@ -547,9 +582,11 @@ static int teardown(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_compare_detects),
-        cmocka_unit_test(test_random_programs),
+        cmocka_unit_test_setup_teardown(test_compare_detects, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_random_programs, setup, teardown),
+        /* the same programs compiled as big regions (indirect jumps inside) */
+        cmocka_unit_test_setup_teardown(test_random_programs, setup_warm, teardown),
     };
 
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, NULL, NULL);
 }
