@@ -744,6 +744,8 @@ static int compile_child(struct jit_mgr *m, struct jit_req **arr, unsigned n, co
         gcc_jit_context_add_driver_option(c, "-nostdlib");
         /* sqrt inline, no libm call for errno */
         gcc_jit_context_add_command_line_option(c, "-fno-math-errno");
+        if (jit_host_features() & JIT_HOST_FMA)
+            gcc_jit_context_add_command_line_option(c, "-mfma");
         for (unsigned i = 0; i < n && !bad; i++) {
             snprintf(name, sizeof(name), "gb_blk_%lu", m->seq + i);
             bad = jit_gen_region(c, arr[i], name) < 0;

@@ -86,6 +86,11 @@
 #define JIT_DEFAULT_THRESHOLD 100000
 #define JIT_QUEUE_MAX 512       /* queued requests, all harts */
 #define JIT_BATCH_MAX 64        /* regions per compile */
+/* Host features the generated code uses (part of --jit-cache's key):
+ * JIT_HOST_FMA, FMA3 instructions for fmadd and friends. */
+#define JIT_HOST_FMA 1u
+unsigned jit_host_features(void);
+
 #define JIT_BATCH_INSNS 256     /* guest instructions per compile (a bigger region alone) */
 #define JIT_DEFAULT_CODE_MAX (64ull << 20)  /* --jit-code-max */
 #define JIT_MAX_HARTS 8

@@ -18,6 +18,15 @@
 #include "rv_fpu.h"
 #include "rv_helpers.h"
 
+unsigned jit_host_features(void)
+{
+#if defined(__x86_64__)
+    return __builtin_cpu_supports("fma") ? JIT_HOST_FMA : 0;
+#else
+    return 0;
+#endif
+}
+
 /* --- runtime helpers the generated code calls through h->jit_rt ---------- */
 /* FP load/store while mstatus.FS is Off (h->pc, h->instret exact): the
  * interpreter's op_ILLEGAL_RAW, including its TLB-lookup correction. */
@@ -863,94 +872,22 @@ static gcc_jit_rvalue *and_b(struct gen *g, gcc_jit_rvalue *a, gcc_jit_rvalue *b
                                          gcc_jit_context_get_type(g->c, GCC_JIT_TYPE_BOOL), a, b);
 }
 
-/* F and D arithmetic inline: add, sub, mul, div and sqrt in round-to-
- * nearest once NX has accrued, and D's sign injections. The host's SSE
- * result is the RISC-V one whenever it is a normal finite number
- * ("plain", as in rv_fpu.c's own fast path): then no flag but NX can have
- * been raised, and NX is set already. Anything else (NaN, zero,
- * subnormal, overflow, another rounding mode, FS not Dirty, unboxed
- * single-precision operands) runs the interpreter's helper instead. The
- * vCPU thread's MXCSR is the default (RNE, all masked, no FTZ/DAZ): the
- * FPU code restores it and nothing else changes it. */
-static int fp_inline(struct gen *g, const struct rv_insn *in)
-{
-    int d = in->op == RV_OP_FP_D;
-    gcc_jit_type *ft = d ? g->dbl : g->flt, *it = d ? g->u64 : g->u32;
-    gcc_jit_rvalue *a = rv(freg(g, in->rs1)), *b = rv(freg(g, in->rs2)), *fa, *fb, *r, *ok, *bits;
-    gcc_jit_rvalue *fs = bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64,
-                             rv(fld(g, offsetof(struct rv_hart, mstatus), g->u64)), k64(g, MSTATUS_FS));
-    gcc_jit_block *fast, *slow, *next;
-    uint64_t sign = d ? 1ull << 63 : 1ull << 31;
-    uint64_t lo = d ? 0x0010000000000001ull : 0x00800001ull;
-    uint64_t hi = d ? 0x7fefffffffffffffull : 0x7f7fffffull;
+/* F and D arithmetic inline: add, sub, mul, div, sqrt and (on hosts with
+ * FMA3) the fused multiply-adds in round-to-nearest once NX has accrued,
+ * and D's sign injections. The host's SSE result is the RISC-V one
+ * whenever it is a normal finite number ("plain", as in rv_fpu.c's own
+ * fast path): then no flag but NX can have been raised, and NX is set
+ * already. Anything else (NaN, zero, subnormal, overflow, another rounding
+ * mode, FS not Dirty, unboxed single-precision operands) runs the
+ * interpreter's helper instead. The vCPU thread's MXCSR is the default
+ * (RNE, all masked, no FTZ/DAZ): the FPU code restores it and nothing
+ * else changes it. */
 
-    if (in->op != RV_OP_FP_D && in->op != RV_OP_FP_S)
-        return 0;
-    ok = cmp(g, GCC_JIT_COMPARISON_EQ, fs, k64(g, MSTATUS_FS));
-    if (in->fop == 0x10) {
-        /* fsgnj/fsgnjn/fsgnjx.d (fmv.d, fneg.d, fabs.d): no rounding, no flags */
-        gcc_jit_rvalue *m = k64(g, sign), *sb;
-        if (!d || in->rm > 2)
-            return 0;
-        sb = in->rm == 0 ? b : in->rm == 1 ? gcc_jit_context_new_unary_op(g->c, NULL,
-                                                 GCC_JIT_UNARY_OP_BITWISE_NEGATE, g->u64, b)
-                                           : bin(g, GCC_JIT_BINARY_OP_BITWISE_XOR, g->u64, a, b);
-        bits = bin(g, GCC_JIT_BINARY_OP_BITWISE_OR, g->u64,
-                   bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64, a, k64(g, ~sign)),
-                   bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64, sb, m));
-        assign(g, g->fres, bits);
-    } else {
-        enum gcc_jit_binary_op op;
-        switch (in->fop) {
-        case 0x00: op = GCC_JIT_BINARY_OP_PLUS; break;
-        case 0x04: op = GCC_JIT_BINARY_OP_MINUS; break;
-        case 0x08: op = GCC_JIT_BINARY_OP_MULT; break;
-        case 0x0c: case 0x2c: op = GCC_JIT_BINARY_OP_DIVIDE; break;
-        default: return 0;
-        }
-        if (in->rm != RV_RM_RNE && in->rm != 7)
-            return 0;
-        ok = and_b(g, ok, cmp(g, GCC_JIT_COMPARISON_NE,
-                              bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u32,
-                                  rv(fld(g, offsetof(struct rv_hart, fflags), g->u32)),
-                                  cast(g, k64(g, RV_FFLAG_NX), g->u32)),
-                              cast(g, k64(g, 0), g->u32)));
-        if (in->rm == 7)
-            ok = and_b(g, ok, cmp(g, GCC_JIT_COMPARISON_EQ,
-                                  rv(fld(g, offsetof(struct rv_hart, frm), g->u32)),
-                                  cast(g, k64(g, RV_RM_RNE), g->u32)));
-        if (!d) {
-            /* both operands NaN-boxed (sqrt: rs2 is not an operand) */
-            gcc_jit_rvalue *both = in->fop == 0x2c ? a : bin(g, GCC_JIT_BINARY_OP_BITWISE_AND,
-                                                             g->u64, a, b);
-            ok = and_b(g, ok, cmp(g, GCC_JIT_COMPARISON_EQ,
-                                  bin(g, GCC_JIT_BINARY_OP_RSHIFT, g->u64, both, k64(g, 32)),
-                                  k64(g, 0xffffffffull)));
-        }
-        fa = gcc_jit_context_new_bitcast(g->c, NULL, cast(g, a, it), ft);
-        fb = gcc_jit_context_new_bitcast(g->c, NULL, cast(g, b, it), ft);
-        if (in->fop == 0x2c) {
-            gcc_jit_function *sq = gcc_jit_context_get_builtin_function(
-                g->c, d ? "__builtin_sqrt" : "__builtin_sqrtf");
-            r = gcc_jit_context_new_call(g->c, NULL, sq, 1, &fa);
-        } else {
-            r = bin(g, op, ft, fa, fb);
-        }
-        bits = gcc_jit_context_new_bitcast(g->c, NULL, r, it);
-        assign(g, g->fres, cast(g, bits, g->u64));
-        /* plain: lo <= |r| <= hi, as one unsigned compare */
-        ok = and_b(g, ok, cmp(g, GCC_JIT_COMPARISON_LT,
-                              bin(g, GCC_JIT_BINARY_OP_MINUS, g->u64,
-                                  bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64, rv(g->fres),
-                                      k64(g, ~sign)), k64(g, lo)),
-                              k64(g, hi - lo)));
-        if (!d)
-            assign(g, g->fres, bin(g, GCC_JIT_BINARY_OP_BITWISE_OR, g->u64, rv(g->fres),
-                                  k64(g, 0xffffffff00000000ull)));
-    }
-    fast = new_block(g);
-    slow = new_block(g);
-    next = new_block(g);
+/* rd = fres if ok, else the helper */
+static void fp_commit(struct gen *g, const struct rv_insn *in, gcc_jit_rvalue *ok)
+{
+    gcc_jit_block *fast = new_block(g), *slow = new_block(g), *next = new_block(g);
+
     gcc_jit_block_end_with_conditional(g->cur, NULL, expect(g, ok, 1), fast, slow);
     g->cur = fast;
     assign(g, freg(g, in->rd), rv(g->fres));
@@ -959,6 +896,137 @@ static int fp_inline(struct gen *g, const struct rv_insn *in)
     helper_op(g, RT_EXEC_FP, 0);
     gcc_jit_block_end_with_jump(g->cur, NULL, next);
     g->cur = next;
+}
+
+/* The fast path's condition before the result is known: FS Dirty, NX
+ * accrued, round-to-nearest, the n operands' single values NaN-boxed. */
+static gcc_jit_rvalue *fp_ok(struct gen *g, const struct rv_insn *in, int d,
+                             gcc_jit_rvalue **ops, unsigned n)
+{
+    gcc_jit_rvalue *fs = bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64,
+                             rv(fld(g, offsetof(struct rv_hart, mstatus), g->u64)), k64(g, MSTATUS_FS));
+    gcc_jit_rvalue *ok = cmp(g, GCC_JIT_COMPARISON_EQ, fs, k64(g, MSTATUS_FS));
+
+    ok = and_b(g, ok, cmp(g, GCC_JIT_COMPARISON_NE,
+                          bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u32,
+                              rv(fld(g, offsetof(struct rv_hart, fflags), g->u32)),
+                              cast(g, k64(g, RV_FFLAG_NX), g->u32)),
+                          cast(g, k64(g, 0), g->u32)));
+    if (in->rm == 7)
+        ok = and_b(g, ok, cmp(g, GCC_JIT_COMPARISON_EQ,
+                              rv(fld(g, offsetof(struct rv_hart, frm), g->u32)),
+                              cast(g, k64(g, RV_RM_RNE), g->u32)));
+    for (unsigned i = 0; i < n && !d; i++)
+        ok = and_b(g, ok, cmp(g, GCC_JIT_COMPARISON_EQ,
+                              bin(g, GCC_JIT_BINARY_OP_RSHIFT, g->u64, ops[i], k64(g, 32)),
+                              k64(g, 0xffffffffull)));
+    return ok;
+}
+
+/* fres = the host result r's bits (NaN-boxed for single); the condition
+ * ok && r is plain */
+static gcc_jit_rvalue *fp_result(struct gen *g, int d, gcc_jit_rvalue *r, gcc_jit_rvalue *ok)
+{
+    uint64_t sign = d ? 1ull << 63 : 1ull << 31;
+    uint64_t lo = d ? 0x0010000000000001ull : 0x00800001ull;
+    uint64_t hi = d ? 0x7fefffffffffffffull : 0x7f7fffffull;
+
+    assign(g, g->fres, cast(g, gcc_jit_context_new_bitcast(g->c, NULL, r, d ? g->u64 : g->u32),
+                            g->u64));
+    /* plain: lo <= |r| <= hi, as one unsigned compare */
+    ok = and_b(g, ok, cmp(g, GCC_JIT_COMPARISON_LT,
+                          bin(g, GCC_JIT_BINARY_OP_MINUS, g->u64,
+                              bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64, rv(g->fres),
+                                  k64(g, ~sign)), k64(g, lo)),
+                          k64(g, hi - lo)));
+    if (!d)
+        assign(g, g->fres, bin(g, GCC_JIT_BINARY_OP_BITWISE_OR, g->u64, rv(g->fres),
+                               k64(g, 0xffffffff00000000ull)));
+    return ok;
+}
+
+/* an F register's bits as a host float or double */
+static gcc_jit_rvalue *fp_val(struct gen *g, int d, gcc_jit_rvalue *bits)
+{
+    return gcc_jit_context_new_bitcast(g->c, NULL, cast(g, bits, d ? g->u64 : g->u32),
+                                       d ? g->dbl : g->flt);
+}
+
+/* fmadd/fmsub/fnmsub/fnmadd: (neg ? -(a*b) : a*b) +/- c in one rounding;
+ * negating the operands is exact, so it is done on their signs. */
+static int fma_inline(struct gen *g, const struct rv_insn *in)
+{
+    int d = in->op == RV_OP_FMA_D;
+    uint64_t sign = d ? 1ull << 63 : 1ull << 31;
+    gcc_jit_rvalue *ops[3] = { rv(freg(g, in->rs1)), rv(freg(g, in->rs2)), rv(freg(g, in->rs3)) };
+    gcc_jit_rvalue *x, *z, *args[3], *ok;
+    gcc_jit_function *fma = gcc_jit_context_get_builtin_function(g->c, d ? "__builtin_fma"
+                                                                         : "__builtin_fmaf");
+
+    if (in->rm != RV_RM_RNE && in->rm != 7)
+        return 0;
+    ok = fp_ok(g, in, d, ops, 3);
+    x = in->fop >= 2 ? bin(g, GCC_JIT_BINARY_OP_BITWISE_XOR, g->u64, ops[0], k64(g, sign)) : ops[0];
+    z = in->fop == 1 || in->fop == 3 ? bin(g, GCC_JIT_BINARY_OP_BITWISE_XOR, g->u64, ops[2],
+                                           k64(g, sign)) : ops[2];
+    args[0] = fp_val(g, d, x);
+    args[1] = fp_val(g, d, ops[1]);
+    args[2] = fp_val(g, d, z);
+    ok = fp_result(g, d, gcc_jit_context_new_call(g->c, NULL, fma, 3, args), ok);
+    fp_commit(g, in, ok);
+    return 1;
+}
+
+static int fp_inline(struct gen *g, const struct rv_insn *in)
+{
+    int d = in->op == RV_OP_FP_D;
+    gcc_jit_rvalue *ops[2], *ok, *r;
+    enum gcc_jit_binary_op op;
+
+    if (in->op == RV_OP_FMA_D || in->op == RV_OP_FMA_S)
+        return (jit_host_features() & JIT_HOST_FMA) ? fma_inline(g, in) : 0;
+    if (in->op != RV_OP_FP_D && in->op != RV_OP_FP_S)
+        return 0;
+    ops[0] = rv(freg(g, in->rs1));
+    ops[1] = rv(freg(g, in->rs2));
+    if (in->fop == 0x10) {
+        /* fsgnj/fsgnjn/fsgnjx.d (fmv.d, fneg.d, fabs.d): no rounding, no flags */
+        uint64_t m = 1ull << 63;
+        gcc_jit_rvalue *sb, *fs;
+        if (!d || in->rm > 2)
+            return 0;
+        sb = in->rm == 0 ? ops[1]
+           : in->rm == 1 ? gcc_jit_context_new_unary_op(g->c, NULL, GCC_JIT_UNARY_OP_BITWISE_NEGATE,
+                                                        g->u64, ops[1])
+                         : bin(g, GCC_JIT_BINARY_OP_BITWISE_XOR, g->u64, ops[0], ops[1]);
+        assign(g, g->fres, bin(g, GCC_JIT_BINARY_OP_BITWISE_OR, g->u64,
+                               bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64, ops[0], k64(g, ~m)),
+                               bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64, sb, k64(g, m))));
+        fs = bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64,
+                 rv(fld(g, offsetof(struct rv_hart, mstatus), g->u64)), k64(g, MSTATUS_FS));
+        fp_commit(g, in, cmp(g, GCC_JIT_COMPARISON_EQ, fs, k64(g, MSTATUS_FS)));
+        return 1;
+    }
+    switch (in->fop) {
+    case 0x00: op = GCC_JIT_BINARY_OP_PLUS; break;
+    case 0x04: op = GCC_JIT_BINARY_OP_MINUS; break;
+    case 0x08: op = GCC_JIT_BINARY_OP_MULT; break;
+    case 0x0c: case 0x2c: op = GCC_JIT_BINARY_OP_DIVIDE; break;
+    default: return 0;
+    }
+    if (in->rm != RV_RM_RNE && in->rm != 7)
+        return 0;
+    /* sqrt: rs2 is not an operand */
+    ok = fp_ok(g, in, d, ops, in->fop == 0x2c ? 1 : 2);
+    if (in->fop == 0x2c) {
+        gcc_jit_function *sq = gcc_jit_context_get_builtin_function(
+            g->c, d ? "__builtin_sqrt" : "__builtin_sqrtf");
+        gcc_jit_rvalue *a = fp_val(g, d, ops[0]);
+        r = gcc_jit_context_new_call(g->c, NULL, sq, 1, &a);
+    } else {
+        r = bin(g, op, d ? g->dbl : g->flt, fp_val(g, d, ops[0]), fp_val(g, d, ops[1]));
+    }
+    fp_commit(g, in, fp_result(g, d, r, ok));
     return 1;
 }
 

@@ -57,6 +57,7 @@ static uint64_t rng;
 
 static int fp_heavy;        /* the program being generated is FP-heavy */
 
+
 static uint64_t rnd(void)
 {
     /* xorshift64*: the seed alone reproduces a program */
@@ -69,6 +70,15 @@ static uint64_t rnd(void)
 static unsigned pick(unsigned n)
 {
     return (unsigned)(rnd() % n);
+}
+
+/* An FP register for a double (d) or single operand: in FP-heavy
+ * programs f0-f3 hold ordinary doubles and f4-f7 NaN-boxed singles
+ * (load_state), so that results are mostly normal numbers, the inline
+ * fast path's case; elsewhere any of f0-f7. */
+static unsigned fr(int d)
+{
+    return fp_heavy ? (d ? 0 : 4) + pick(4) : pick(8);
 }
 
 /* --- encoders ------------------------------------------------------------- */
@@ -195,9 +205,13 @@ static uint32_t gen_insn(const struct prog *p, unsigned i)
         static const unsigned rms[] = { 7, 7, 0, 1 };
         /* funct7 of fadd/fsub/fmul/fdiv.d and fadd/fmul/fdiv.s */
         static const unsigned arith[] = { 0x01, 0x05, 0x09, 0x0d, 0x00, 0x08, 0x0c };
-        switch (pick(8)) {
+        static const unsigned fma_ops[] = { 0x43, 0x47, 0x4b, 0x4f };
+        unsigned a = pick(7), d = pick(2);
+        switch (pick(9)) {
         case 0: case 1:
-            return r_type(arith[pick(7)], pick(8), pick(8), rms[pick(4)], pick(8), 0x53);
+            return r_type(arith[a], fr(a < 4), fr(a < 4), rms[pick(4)], fr(a < 4), 0x53);
+        case 8: /* fmadd/fmsub/fnmsub/fnmadd .s or .d: rs3 in funct7's top */
+            return r_type(fr(d) << 2 | d, fr(d), fr(d), rms[pick(4)], fr(d), fma_ops[pick(4)]);
         case 2: /* fsqrt.d / fsqrt.s */
             return r_type(pick(2) ? 0x2d : 0x2c, 0, pick(8), rms[pick(4)], pick(8), 0x53);
         case 3: /* fsgnj/fsgnjn/fsgnjx.d */
@@ -288,7 +302,7 @@ static void load_state(struct side *s, const struct prog *p, uint64_t seed)
         double d = (double)(int64_t)(rnd() >> 20) / (double)(1 + (rnd() & 0xffff));
         float f = (float)d;
         uint32_t fb;
-        switch (pick(3)) {
+        switch (fp_heavy ? 1 + (i >= 4) : pick(3)) {
         case 0: s->h->f[i] = rnd(); break;
         case 1: memcpy(&s->h->f[i], &d, 8); break;
         default: memcpy(&fb, &f, 4); s->h->f[i] = 0xffffffff00000000ull | fb; break;
