@@ -220,6 +220,9 @@ static int create_harts(struct machine *m, char *err, size_t errlen)
     env.poll_timer = env_poll_timer;
     env.next_timer = env_next_timer;
     env.opaque = m;
+    /* FENCE.I checks these pages only when this hart's own stores are the
+     * only other writers (they drop what they overwrite themselves) */
+    env.page_wgen = m->nharts == 1 ? m->page_wgen : NULL;
     if (m->info.has_tohost && !strcmp(m->cfg.bios, "none")) {
         env.tohost = m->info.tohost;
         env.fromhost = m->info.fromhost;
@@ -497,6 +500,11 @@ int machine_init(struct machine *m, const struct run_config *cfg, char *err, siz
         return r;
     m->ram = m->nram.addr;
     m->ram_size = cfg->memory;
+    m->page_wgen = calloc(m->ram_size >> RV_PAGE_SHIFT, sizeof(*m->page_wgen));
+    if (!m->page_wgen) {
+        snprintf(err, errlen, "out of memory");
+        return -ENOMEM;
+    }
     r = boot_load(m, err, errlen);
     if (r < 0)
         return r;
@@ -745,6 +753,7 @@ void machine_destroy(struct machine *m)
         sifive_test_free(m->test);
     if (m->ram)
         numa_ram_free(&m->nram);
+    free(m->page_wgen);
     if (m->topo)
         numa_topo_close(m->topo);
     numa_reporter_free(m->reporter);

@@ -42,6 +42,8 @@ struct machine {
     struct run_config cfg;
     uint8_t *ram;
     uint64_t ram_size;
+    /* per RAM page, bumped by every device write into it (rv_env.page_wgen) */
+    _Atomic uint32_t *page_wgen;
     struct bus bus;
     struct clint *clint;
     struct plic *plic;

@@ -21,6 +21,11 @@ struct rv_block_cache {
     size_t used;
     struct rv_block *hash[BC_HASH_SIZE];
     struct rv_block **page_head;    /* per RAM page: its blocks */
+    /* pages that got code since the last flush, with the device write
+     * generation they had then (rv_bc_fence_i); maybe empty again now */
+    struct code_page { uint32_t page, wgen; } *code_pages;
+    unsigned ncode, capcode;
+    int code_lost;                  /* a page could not be recorded */
     uint64_t ram_base, ram_size;
     uint64_t flushes;
 };
@@ -56,6 +61,7 @@ void rv_bc_free(struct rv_block_cache *bc)
     if (bc->arena)
         munmap(bc->arena, BC_ARENA_SIZE);
     free(bc->page_head);
+    free(bc->code_pages);
     free(bc);
 }
 
@@ -71,6 +77,8 @@ void rv_bc_flush(struct rv_hart *h)
     bc->used = 0;
     memset(bc->hash, 0, sizeof(bc->hash));
     memset(bc->page_head, 0, (bc->ram_size >> RV_PAGE_SHIFT) * sizeof(*bc->page_head));
+    bc->ncode = 0;
+    bc->code_lost = 0;
     h->xlate_gen++;         /* block links and the jump cache point into the arena */
     bc->flushes++;
     h->ctr.block_invalidations++;
@@ -162,6 +170,57 @@ int rv_bc_invalidate(struct rv_hart *h, uint64_t pa, uint64_t len)
         h->xlate_gen++;
     }
     return dropped != 0;
+}
+
+static uint32_t page_wgen(const struct rv_hart *h, uint32_t page)
+{
+    return atomic_load_explicit(&h->env.page_wgen[page], memory_order_acquire);
+}
+
+static void note_code_page(struct rv_hart *h, uint32_t page)
+{
+    struct rv_block_cache *bc = h->bc;
+
+    if (!h->env.page_wgen)
+        return;
+    if (bc->ncode == bc->capcode) {
+        unsigned cap = bc->capcode ? 2 * bc->capcode : 256;
+        struct code_page *np = realloc(bc->code_pages, cap * sizeof(*np));
+        if (!np) {
+            bc->code_lost = 1;      /* FENCE.I then drops everything */
+            return;
+        }
+        bc->code_pages = np;
+        bc->capcode = cap;
+    }
+    bc->code_pages[bc->ncode].page = page;
+    bc->code_pages[bc->ncode++].wgen = page_wgen(h, page);
+}
+
+void rv_bc_fence_i(struct rv_hart *h)
+{
+    struct rv_block_cache *bc = h->bc;
+    unsigned keep = 0, dropped = 0;
+
+    if (!h->env.page_wgen || bc->code_lost) {
+        rv_bc_flush(h);
+        return;
+    }
+    for (unsigned i = 0; i < bc->ncode; i++) {
+        struct code_page *c = &bc->code_pages[i];
+        uint32_t w = page_wgen(h, c->page);
+        if (w != c->wgen) {
+            dropped += drop_overlapping(h, &bc->page_head[c->page], 0, RV_PAGE_SIZE);
+            c->wgen = w;
+        }
+        if (bc->page_head[c->page])
+            bc->code_pages[keep++] = *c;
+    }
+    bc->ncode = keep;
+    if (dropped) {
+        h->ctr.block_invalidations += dropped;
+        h->xlate_gen++;
+    }
 }
 
 /* Decode at most max instructions from host memory p (guest-physical pa,
@@ -309,6 +368,7 @@ struct rv_block *rv_block_get(struct rv_hart *h)
     if (!bc->page_head[off]) {
         /* first code in this page: stores into it must now go slow */
         rv_tlb_flush_store(h);
+        note_code_page(h, (uint32_t)off);
     }
     b->page_next = bc->page_head[off];
     bc->page_head[off] = b;

@@ -168,6 +168,10 @@ struct rv_env {
      * gets each value the guest stores there */
     uint64_t tohost, fromhost;
     void (*htif_write)(void *opaque, uint64_t val);
+    /* Per RAM page: a generation devices bump when they write it (DMA).
+     * Set only when this hart's stores are the only other writes to RAM
+     * (one hart); NULL makes FENCE.I drop all decoded code. */
+    _Atomic uint32_t *page_wgen;
 };
 
 /* --jit-verify: the RAM stores of one block run, so they can be undone
@@ -353,6 +357,11 @@ struct rv_block *rv_block_get(struct rv_hart *h);
 int rv_decode_bytes(const uint8_t *p, unsigned len, unsigned n, struct rv_insn *out);
 /* The valid cached block starting at guest-physical pa, or NULL (no decode). */
 struct rv_block *rv_bc_find(struct rv_hart *h, uint64_t pa);
+/* FENCE.I: make all writes visible to instruction fetch. Stores by the
+ * hart itself dropped what they overwrote already (rv_store_slow); so
+ * with env.page_wgen only the pages devices wrote since are dropped,
+ * else all decoded code. */
+void rv_bc_fence_i(struct rv_hart *h);
 /* The cached blocks of pa's RAM page (a list through page_next), or NULL. */
 struct rv_block *rv_bc_page_blocks(struct rv_hart *h, uint64_t pa);
 void rv_bc_flush(struct rv_hart *h);

@@ -18,15 +18,18 @@
 
 /* DMA: a device may touch exactly guest RAM. Code a hart decoded from a
  * page the device writes is dropped by that hart's FENCE.I, which the
- * guest must execute before running freshly loaded code anyway. */
+ * guest must execute before running freshly loaded code anyway: writes
+ * bump the pages' generations, which FENCE.I compares (rv_bc_fence_i). */
 static uint8_t *gm_map(void *opaque, uint64_t gpa, uint64_t len, int write)
 {
     struct machine *m = opaque;
     uint64_t off = gpa - VIRT_DRAM_BASE;
 
-    (void)write;
     if (gpa < VIRT_DRAM_BASE || off > m->ram_size || len > m->ram_size - off)
         return NULL;
+    if (write && len && m->page_wgen)
+        for (uint64_t p = off >> RV_PAGE_SHIFT; p <= (off + len - 1) >> RV_PAGE_SHIFT; p++)
+            atomic_fetch_add_explicit(&m->page_wgen[p], 1, memory_order_release);
     return m->ram + off;
 }
 

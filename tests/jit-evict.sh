@@ -4,7 +4,7 @@
 # first run (--jit-threshold 0), with room for a few batches only: the
 # ISA test must pass (exit 0), the hart must report evicted regions
 # (GLASSBOX_JIT_DEBUG's exit line), and with room for everything nothing
-# may be evicted.
+# may be evicted, and some regions must have been promoted to tier 2.
 # GLASSBOX names the engine (default ./glassbox).
 gb=${GLASSBOX:-./glassbox}
 elf=${RV64M_ELF:-tests/guest/rv64m.elf}
@@ -45,5 +45,19 @@ if [ "$n" != 0 ]; then
     fail=1
 else
     echo "ok: --jit-code-max 1G: nothing evicted"
+fi
+# Tier 2: with --jit-threshold 0 every region is recompiled at -O2 after
+# its first run, so the exit line's "(N at tier 2)" must count some, and
+# the test still passes on that code.
+out=$(GLASSBOX_JIT_DEBUG=1 timeout 300 "$gb" run --bios none --kernel "$elf" \
+      --max-insns 2000000000 --jit-threshold 0 2>&1)
+st=$?
+t2=$(printf '%s\n' "$out" | sed -n 's/^jit: hart 0: .*installed (\([0-9]*\) at tier 2).*/\1/p')
+if [ "$st" -ne 0 ] || [ "${t2:-0}" -eq 0 ]; then
+    echo "not ok: tier 2: exit status $st, ${t2:-no} regions at tier 2"
+    printf '%s\n' "$out" | tail -3
+    fail=1
+else
+    echo "ok: tier 2: the ISA test passes with $t2 regions recompiled at -O2"
 fi
 exit $fail

@@ -140,8 +140,8 @@ static int is_switch_jump(const struct rv_block *b)
  * middle of a fall-through block makes a second, overlapping block), and
  * each grew nearly the same region, compiled again (sort: 4 regions of
  * ~125 instructions over one function); the dispatcher links them. Tier 2
- * takes installed blocks too, but not those of another queued region. --jit-verify compiles single blocks: its check replays
- * exactly one block. */
+ * takes installed blocks too, but not those of another queued region.
+ * --jit-verify compiles single blocks: its check replays exactly one. */
 static unsigned grow_region(struct jit_mgr *m, struct rv_hart *h, struct rv_block *e, int tier,
                             struct rv_block **mem, unsigned *ninsns)
 {
@@ -590,7 +590,6 @@ void rv_jit_install(struct rv_hart *h)
             h->ctr.jit_discarded++;
             continue;
         }
-        r->installed = (int)n;
         jh->tier2 += r->tier >= 2;
         h->ctr.jit_blocks++;
         h->ctr.jit_region_blocks += n;

@@ -159,7 +159,6 @@ struct jit_req {
     struct jit_region entry[JIT_REGION_BLOCKS];     /* what each member points to */
     uint32_t code_bytes, compile_us;
     int handed_back;            /* under the hart's jit lock */
-    int installed;              /* entries installed by its hart (eviction undoes them) */
     int tier;                   /* 1: -O1, 2: recompiled at -O2 (rv_jit_promote) */
     uint16_t span_lo, span_hi;  /* page offsets of all member bytes */
     uint32_t nblk;

@@ -253,6 +253,42 @@ static void test_store_slow_result(void **state)
     assert_int_equal(h->x[A0], 7);
 }
 
+/* FENCE.I on a one-hart machine (env.page_wgen set) drops the code of
+ * the pages a device wrote since it was decoded, and only that; without
+ * page_wgen (several harts) it drops everything. */
+static void test_fence_i(void **state)
+{
+    struct fix *f = *state;
+    _Atomic uint32_t *wgen = calloc(RAM_SIZE >> RV_PAGE_SHIFT, sizeof(*wgen));
+    const uint32_t code[] = { ADDI(1, 1, 1), JAL0(-4) };
+    struct rv_block *a, *b;
+
+    assert_non_null(wgen);
+    f->h->env.page_wgen = wgen;
+    put_code(f, RAM_BASE, code, 2);
+    put_code(f, RAM_BASE + 0x1000, code, 2);
+    a = block_at(f, RAM_BASE);
+    b = block_at(f, RAM_BASE + 0x1000);
+    rv_bc_fence_i(f->h);
+    assert_ptr_equal(rv_bc_find(f->h, RAM_BASE), a);
+    assert_ptr_equal(rv_bc_find(f->h, RAM_BASE + 0x1000), b);
+    /* a device wrote the second page (virt_devices.c's gm_map) */
+    atomic_fetch_add(&wgen[1], 1);
+    rv_bc_fence_i(f->h);
+    assert_ptr_equal(rv_bc_find(f->h, RAM_BASE), a);
+    assert_false(b->valid);
+    assert_null(rv_bc_find(f->h, RAM_BASE + 0x1000));
+    /* decoded again, it is kept by the next FENCE.I */
+    b = block_at(f, RAM_BASE + 0x1000);
+    rv_bc_fence_i(f->h);
+    assert_ptr_equal(rv_bc_find(f->h, RAM_BASE + 0x1000), b);
+    f->h->env.page_wgen = NULL;
+    rv_bc_fence_i(f->h);
+    assert_null(rv_bc_find(f->h, RAM_BASE));
+    assert_null(rv_bc_find(f->h, RAM_BASE + 0x1000));
+    free((void *)wgen);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -260,6 +296,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_patch_in_loop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_span_overlap, setup, teardown),
         cmocka_unit_test_setup_teardown(test_store_slow_result, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fence_i, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
