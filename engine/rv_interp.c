@@ -238,6 +238,7 @@ out:
         icnt -= blk->n;
         {
             struct jit_region *R = blk->jit_region;
+        jit_again:
             if (unlikely(h->jit_verify))
                 r = rv_jit_verify(h, blk, bpc, icnt);
             else
@@ -250,6 +251,20 @@ out:
             icnt = h->instret;
             if (likely(r >= 0)) {
                 link = &R->link[r];
+                /* compiled code on to compiled code: the fast boundary
+                 * and op_JIT's entry without the dispatch in between
+                 * (regions exit to each other at every call and return) */
+                if (likely(link->vpc == pc && link->ctx == ctx) &&
+                    icnt < atomic_load_explicit(&h->run_limit, memory_order_relaxed) &&
+                    link->blk->insns[0].op == RV_OP_JIT && !h->jit_verify) {
+                    blk = link->blk;
+                    nfast++;
+                    njit++;
+                    blk->exec_count++;  /* hotness: a compiled block is hot already */
+                    bpc = pc;
+                    R = blk->jit_region;
+                    goto jit_again;
+                }
                 goto boundary;
             }
         }

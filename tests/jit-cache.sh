@@ -155,6 +155,10 @@ nent=$(entries "$tmp/demo-cache")
 run_demo a-second "$tmp/demo-cache" --jit-threshold 0
 [ "$batches" -lt "$first" ] ||
     fail "a: the second run compiled $batches batches, the first $first: the cache was not used"
+# threshold 0 promotes every region to tier 2 (-O2) at once: those are
+# stored too, and a later run takes them from the cache
+t2=$(sed -n 's/^jit: hart 0: .* from the cache (\([0-9]*\) at tier 2).*/\1/p' "$tmp/a-second.err")
+[ "${t2:-0}" -gt 0 ] || fail "a: the second run loaded ${t2:-no} tier-2 regions from the cache"
 leftovers "$tmp/demo-cache" && fail "a: temporary files left in the cache"
 echo "a: demo: $first batches compiled into $nent entries, then $batches"
 

@@ -39,6 +39,7 @@ struct jit_hart {
     struct cached_use { const struct jit_cached *e; uint64_t first; struct jit_req *r; } *uses;
     unsigned nuses, cuses;
     uint64_t tier2;             /* regions installed at tier 2 (debug line) */
+    uint64_t cache_tier2;       /* of those loaded from --jit-cache (debug line) */
 };
 
 /* One compiled batch: the loaded code and the instruction copies its
@@ -301,6 +302,7 @@ struct cache_try {
     struct jit_mgr *m;
     struct rv_hart *h;
     struct rv_block *b;
+    int tier;                   /* only regions of this tier */
     int installed;
 };
 
@@ -317,6 +319,8 @@ static int try_cached(void *ctx, const struct jit_cached *e, unsigned k)
     struct jit_req *r;
     rv_jit_fn fn;
 
+    if (e->tier != t->tier)
+        return 0;
     for (unsigned j = 0; j < e->nblk; j++) {
         const uint8_t *p = rv_ram_ptr(h, first + (uint64_t)(int64_t)e->b[j].delta, e->blen[j]);
         if (!p || memcmp(p, e->bytes + e->b[j].first, e->blen[j]))
@@ -345,6 +349,7 @@ static int try_cached(void *ctx, const struct jit_cached *e, unsigned k)
     r->span_lo = e->span_lo;
     r->span_hi = e->span_hi;
     r->nbytes = e->nbytes;
+    r->tier = e->tier;
     memcpy(r->bytes, e->bytes, e->nbytes);
     for (unsigned j = 0; j < e->nblk; j++) {
         r->b[j] = e->b[j];
@@ -352,7 +357,7 @@ static int try_cached(void *ctx, const struct jit_cached *e, unsigned k)
         r->entry[j].insns = r->insns;
         r->entry[j].link = r->link;
         r->entry[j].entry = j;
-        r->entry[j].tier = 1;
+        r->entry[j].tier = e->tier;
         if (rv_decode_bytes(e->bytes + e->b[j].first, e->blen[j], e->b[j].n, &r->insns[pos]) < 0) {
             free(r);
             return 0;
@@ -369,15 +374,18 @@ static int try_cached(void *ctx, const struct jit_cached *e, unsigned k)
             t->installed = 1;
     h->ctr.jit_cache_loads++;
     h->ctr.jit_region_blocks += e->nblk;
+    h->jit->cache_tier2 += e->tier >= 2;
     return t->installed;
 }
 
+/* Tier 2 first: it is the faster code, and its regions are the merged
+ * ones (tier 1 leaves out blocks already in other regions). */
 static int from_cache(struct jit_mgr *m, struct rv_hart *h, struct rv_block *b)
 {
-    struct cache_try t = { m, h, b, 0 };
+    struct cache_try t = { m, h, b, 2, 0 };
     const uint8_t *p = rv_ram_ptr(h, b->paddr, b->bytes);
 
-    if (p && b->bytes)
+    for (; p && b->bytes && !t.installed && t.tier >= 1; t.tier--)
         jit_cache_find(m->cfg.cache, (unsigned)(b->paddr & ~RV_PAGE_MASK), p, b->bytes,
                        try_cached, &t);
     return t.installed;
@@ -882,7 +890,7 @@ static void compile_batch(struct jit_mgr *m, struct jit_req **arr, unsigned n)
         if (stat(path, &st) == 0)
             so_bytes = (uint64_t)st.st_size;
     }
-    if (so && m->cfg.cache && arr[0]->tier == 1) {     /* entries are keyed by the -O level */
+    if (so && m->cfg.cache) {     /* a batch is all one tier (the worker loop) */
         /* dlsym first: only regions with code are stored */
         for (unsigned i = 0; i < n; i++) {
             snprintf(name, sizeof(name), "gb_blk_%lu", m->seq + i);
@@ -1163,9 +1171,11 @@ void jit_mgr_free(struct jit_mgr *m)
             const struct rv_hart *h = jh->h;
             fprintf(stderr, "jit: hart %u: %" PRIu64 " of %" PRIu64 " instructions ran compiled "
                     "(%.1f%%), %" PRIu64 " regions installed (%" PRIu64 " at tier 2), %" PRIu64
-                    " from the cache, %" PRIu64 " evicted\n", i, h->ctr.jit_insns, h->instret,
+                    " from the cache (%" PRIu64 " at tier 2), %" PRIu64 " evicted\n", i,
+                    h->ctr.jit_insns, h->instret,
                     h->instret ? 100.0 * (double)h->ctr.jit_insns / (double)h->instret : 0.0,
-                    h->ctr.jit_blocks, jh->tier2, h->ctr.jit_cache_loads, h->ctr.jit_evictions);
+                    h->ctr.jit_blocks, jh->tier2, h->ctr.jit_cache_loads, jh->cache_tier2,
+                    h->ctr.jit_evictions);
         }
         jit_verify_detach(jh->h);
         pthread_mutex_destroy(&jh->lock);

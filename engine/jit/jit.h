@@ -55,9 +55,12 @@
  *   the code holds no host address (--jit-cache reloads it elsewhere).
  * - Tier 2 (rv_jit_promote): an entry whose region ran 500 times the
  *   threshold in instructions (counted in op_JIT) is grown and compiled
- *   again at -O2, and replaces the tier-1 entries at install. Not stored
- *   in --jit-cache (entries are keyed by the -O level), not with
- *   --jit-verify.
+ *   again at -O2, and replaces the tier-1 entries at install. Stored in
+ *   --jit-cache too (marked JIT_CACHE_TIER2; a block's first run tries
+ *   tier-2 entries first), not with --jit-verify.
+ * - A region that exits to a block with compiled code goes straight on
+ *   into that code in op_JIT (same link test as the fast boundary), not
+ *   through the interpreter's dispatch.
  * - Bounded code cache (--jit-code-max): past the bound the oldest batch
  *   is evicted whole: each request goes to its hart, which takes the
  *   entries out at its slow boundary (no compiled code runs there); the

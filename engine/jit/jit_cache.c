@@ -202,7 +202,8 @@ static int load_file(struct jit_cache *c, const char *path)
     if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uint64_t)st.st_size < sizeof(hd) ||
         (uint64_t)st.st_size > CACHE_FILE_MAX || read_at(fd, &hd, sizeof(hd), 0) < 0)
         goto bad;
-    if (memcmp(hd.magic, CACHE_MAGIC, 8) || hd.build != c->build || hd.opts != c->opts ||
+    if (memcmp(hd.magic, CACHE_MAGIC, 8) || hd.build != c->build ||
+        (hd.opts & ~JIT_CACHE_TIER2) != c->opts ||
         hd.man_len > (uint64_t)st.st_size || hd.so_len > (uint64_t)st.st_size ||
         sizeof(hd) + hd.man_len + hd.so_len != (uint64_t)st.st_size || hd.nreg == 0 ||
         hd.nreg > JIT_BATCH_MAX)
@@ -217,6 +218,7 @@ static int load_file(struct jit_cache *c, const char *path)
         if (parse_region(f->man, hd.man_len, &pos, &e) < 0)
             goto bad;
         e.file = f;
+        e.tier = hd.opts & JIT_CACHE_TIER2 ? 2 : 1;
         if (add_region(c, &e) < 0)
             goto bad;
     }
@@ -493,7 +495,7 @@ int jit_cache_store(struct jit_cache *c, const char *so_path, struct jit_req **a
     close(fd);
     memcpy(hd.magic, CACHE_MAGIC, 8);
     hd.build = c->build;
-    hd.opts = c->opts;
+    hd.opts = c->opts | (arr[0]->tier >= 2 ? JIT_CACHE_TIER2 : 0);
     hd.nreg = nreg;
     hd.man_len = man_len;
     hd.so_len = (uint64_t)st.st_size;

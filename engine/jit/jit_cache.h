@@ -36,7 +36,12 @@ struct jit_cached {
     uint16_t blen[JIT_REGION_BLOCKS];       /* guest bytes of each member */
     const uint8_t *bytes;       /* all members' bytes, in order */
     uint32_t nbytes;
+    int tier;                   /* 1, or 2: compiled at -O2 (rv_jit_promote) */
 };
+
+/* Header opts bit of files whose regions are tier 2: the other bits are
+ * the tier-1 options they were promoted under. */
+#define JIT_CACHE_TIER2 (1u << 24)
 
 /* Open (creating DIR if needed) and index it. build: hash of this
  * glassbox; opts: translation options. 0, or -errno with err set. */
