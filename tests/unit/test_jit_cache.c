@@ -193,7 +193,7 @@ static struct jit_cache *open_dir(void)
 }
 
 struct hits {
-    unsigned n, k;
+    unsigned n, k, tier2;
     const struct jit_cached *e;
 };
 
@@ -204,6 +204,7 @@ static int on_hit(void *ctx, const struct jit_cached *e, unsigned k)
     h->n++;
     h->k = k;
     h->e = e;
+    h->tier2 += e->tier == 2;
     return 0;
 }
 
@@ -489,6 +490,16 @@ static void test_store_round_trip(void **state)
     assert_int_equal(h.e->b[0].nmem, 1);
     assert_int_equal(h.e->b[1].n, 3);
     assert_int_equal(lookup(c, 0x100, 0, 8, 0, &h), 1);
+    assert_int_equal(h.e->tier, 1);
+    /* a tier-2 batch of the same region is a second entry, marked tier 2 */
+    r[1]->tier = 2;
+    assert_int_equal(jit_cache_store(c, so, &r[1], 1, 50), 0);
+    jit_cache_close(c);
+    c = open_dir();
+    assert_int_equal(jit_cache_regions(c), 2);
+    assert_int_equal(jit_cache_rejects(c), 0);
+    assert_int_equal(lookup(c, 0x140, 1, 16, 0, &h), 2);
+    assert_int_equal(h.tier2, 1);
     jit_cache_close(c);
     assert_int_equal(region_pad(), 0);
     free(r[0]);
