@@ -898,14 +898,20 @@ static void fp_commit(struct gen *g, const struct rv_insn *in, gcc_jit_rvalue *o
     g->cur = next;
 }
 
+/* mstatus.FS is Dirty: an FP write needs no state change */
+static gcc_jit_rvalue *fs_is_dirty(struct gen *g)
+{
+    gcc_jit_rvalue *fs = bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64,
+                             rv(fld(g, offsetof(struct rv_hart, mstatus), g->u64)), k64(g, MSTATUS_FS));
+    return cmp(g, GCC_JIT_COMPARISON_EQ, fs, k64(g, MSTATUS_FS));
+}
+
 /* The fast path's condition before the result is known: FS Dirty, NX
  * accrued, round-to-nearest, the n operands' single values NaN-boxed. */
 static gcc_jit_rvalue *fp_ok(struct gen *g, const struct rv_insn *in, int d,
                              gcc_jit_rvalue **ops, unsigned n)
 {
-    gcc_jit_rvalue *fs = bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64,
-                             rv(fld(g, offsetof(struct rv_hart, mstatus), g->u64)), k64(g, MSTATUS_FS));
-    gcc_jit_rvalue *ok = cmp(g, GCC_JIT_COMPARISON_EQ, fs, k64(g, MSTATUS_FS));
+    gcc_jit_rvalue *ok = fs_is_dirty(g);
 
     ok = and_b(g, ok, cmp(g, GCC_JIT_COMPARISON_NE,
                           bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u32,
@@ -992,7 +998,7 @@ static int fp_inline(struct gen *g, const struct rv_insn *in)
     if (in->fop == 0x10) {
         /* fsgnj/fsgnjn/fsgnjx.d (fmv.d, fneg.d, fabs.d): no rounding, no flags */
         uint64_t m = 1ull << 63;
-        gcc_jit_rvalue *sb, *fs;
+        gcc_jit_rvalue *sb;
         if (!d || in->rm > 2)
             return 0;
         sb = in->rm == 0 ? ops[1]
@@ -1002,9 +1008,7 @@ static int fp_inline(struct gen *g, const struct rv_insn *in)
         assign(g, g->fres, bin(g, GCC_JIT_BINARY_OP_BITWISE_OR, g->u64,
                                bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64, ops[0], k64(g, ~m)),
                                bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64, sb, k64(g, m))));
-        fs = bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64,
-                 rv(fld(g, offsetof(struct rv_hart, mstatus), g->u64)), k64(g, MSTATUS_FS));
-        fp_commit(g, in, cmp(g, GCC_JIT_COMPARISON_EQ, fs, k64(g, MSTATUS_FS)));
+        fp_commit(g, in, fs_is_dirty(g));
         return 1;
     }
     switch (in->fop) {

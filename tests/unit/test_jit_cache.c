@@ -441,6 +441,17 @@ static __attribute__((noinline)) void dirty_stack(void)
         junk[i] = 0xa5;
 }
 
+/* Close c and open the directory again: it must index `regions` entries
+ * and reject none. */
+static struct jit_cache *reopen(struct jit_cache *c, unsigned regions)
+{
+    jit_cache_close(c);
+    c = open_dir();
+    assert_int_equal(jit_cache_regions(c), regions);
+    assert_int_equal(jit_cache_rejects(c), 0);
+    return c;
+}
+
 /* jit_cache_store's manifest reads back as the region it was made from. */
 static void test_store_round_trip(void **state)
 {
@@ -478,10 +489,7 @@ static void test_store_round_trip(void **state)
     assert_int_equal(jit_cache_store(c, so, r, 1, 40), -EIO);      /* nothing to store */
     dirty_stack();
     assert_int_equal(jit_cache_store(c, so, r, 2, 40), 0);
-    jit_cache_close(c);
-    c = open_dir();
-    assert_int_equal(jit_cache_regions(c), 1);
-    assert_int_equal(jit_cache_rejects(c), 0);
+    c = reopen(c, 1);
     assert_int_equal(lookup(c, 0x140, 1, 16, 0, &h), 1);
     assert_int_equal(h.k, 1);
     assert_int_equal(h.e->fn_seq, 41);
@@ -494,10 +502,7 @@ static void test_store_round_trip(void **state)
     /* a tier-2 batch of the same region is a second entry, marked tier 2 */
     r[1]->tier = 2;
     assert_int_equal(jit_cache_store(c, so, &r[1], 1, 50), 0);
-    jit_cache_close(c);
-    c = open_dir();
-    assert_int_equal(jit_cache_regions(c), 2);
-    assert_int_equal(jit_cache_rejects(c), 0);
+    c = reopen(c, 2);
     assert_int_equal(lookup(c, 0x140, 1, 16, 0, &h), 2);
     assert_int_equal(h.tier2, 1);
     jit_cache_close(c);
