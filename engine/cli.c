@@ -148,7 +148,7 @@ void cli_usage_run(void *stream)
           "  --console ttyS0|hvc0 device that gets standard input (default ttyS0,\n"
           "                       or hvc0 when --append asks for console=hvc0)\n"
           "  --jit on|off         compile hot blocks to host code (default on)\n"
-          "  --jit-threshold N    block executions before compiling (default 100k;\n"
+          "  --jit-threshold N    block executions before compiling (default 1000;\n"
           "                       0 compiles every block at its first execution)\n"
           "  --jit-verify         check every compiled block run against the\n"
           "                       interpreter; stop with a diff on mismatch (slow)\n"

@@ -350,6 +350,7 @@ struct rv_block *rv_block_get(struct rv_hart *h)
     b->vpc = h->pc;
     b->n = n;
     b->exec_count = b->exec_base = h->jit_start;
+    b->hot_since = h->instret;
     b->jit_code = NULL;
     b->jit_region = NULL;
     b->jit_member = 0;

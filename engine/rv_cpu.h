@@ -96,6 +96,7 @@ struct rv_counters {
      * discarded (queue full, stale or failed), entries into compiled code,
      * host code bytes and compile time of the installed blocks */
     uint64_t jit_requests, jit_blocks, jit_discarded, jit_execs;
+    uint64_t jit_lukewarm;          /* hot too slowly: counted again (rv_jit_hot) */
     uint64_t jit_code_bytes, jit_compile_ns;
     /* instructions retired inside compiled code (the rest: interpreter);
      * guest blocks covered by installed regions; regions evicted with
@@ -126,6 +127,9 @@ struct rv_block {
      * block entry is "the increment reached 0" (then it queues the
      * block); with the JIT off it starts at 0 and never comes back. */
     uint64_t exec_count, exec_base;
+    /* h->instret when the counter last started towards the threshold: a
+     * block that took too long to get there is lukewarm (rv_jit_hot) */
+    uint64_t hot_since;
     void *jit_code;                 /* an rv_jit_fn; insns[0] is then RV_OP_JIT */
     uint32_t jit_code_bytes;        /* host code (estimate), stats */
     uint32_t jit_compile_us;        /* this block's share of its batch */

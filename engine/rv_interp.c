@@ -153,9 +153,11 @@ entered:
     DISPATCH();
 
 hot:
-    if (!blk->jit_code)
+    if (!blk->jit_code) {
+        h->instret = icnt;      /* exact at block entry; the hotness rate */
         rv_jit_hot(h, blk);     /* queues it; we interpret meanwhile (unless
                                    --jit-threshold 0 installed it: op_JIT) */
+    }
     goto entered;
 
 boundary_slow:

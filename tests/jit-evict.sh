@@ -24,7 +24,7 @@ evicted() {
     out=$(GLASSBOX_JIT_DEBUG=1 timeout 300 "$gb" run --bios none --kernel "$elf" \
           --max-insns 2000000000 --jit-threshold 0 "$@" 2>&1)
     st=$?
-    n=$(printf '%s\n' "$out" | sed -n 's/^jit: hart 0: .*, \([0-9]*\) evicted$/\1/p')
+    n=$(printf '%s\n' "$out" | sed -n 's/^jit: hart 0: .*, \([0-9]*\) evicted, .*$/\1/p')
     if [ "$st" -ne 0 ]; then
         # (runs in a subshell: report on stderr, and no count)
         echo "not ok: $* : exit status $st" >&2

@@ -58,7 +58,8 @@ struct jit_mgr {
     pthread_t worker;
     pthread_mutex_t lock;
     pthread_cond_t cond, idle_cond;
-    struct jit_req *head, *tail;    /* queue */
+    struct jit_req *head;           /* queue, a stack (see enqueue) */
+    int held;                       /* jit_mgr_hold */
     unsigned qlen;
     int busy, stop, disabled;
     _Atomic uint64_t inflight;      /* queued + compiling (stats) */
@@ -257,6 +258,7 @@ static struct jit_req *make_req(struct jit_mgr *m, struct rv_hart *h, struct rv_
 }
 
 static int install_entry(struct rv_hart *h, struct jit_req *r, unsigned k, int same);
+static void give_back(struct jit_req *r);
 
 /* Find (r NULL) or record the request made from cached region e whose
  * first member is at guest-physical first, on this hart. */
@@ -391,7 +393,17 @@ static int from_cache(struct jit_mgr *m, struct rv_hart *h, struct rv_block *b)
     return t.installed;
 }
 
-static void enqueue(struct jit_mgr *m, struct rv_hart *h, struct rv_block *b, struct jit_req *r);
+static void enqueue(struct jit_mgr *m, struct rv_hart *h, struct jit_req *r);
+
+/* Count b towards hotness again: hot after `count` more executions. */
+static void rearm(struct rv_hart *h, struct rv_block *b, uint64_t count)
+{
+    uint64_t execs = rv_block_execs(b);
+
+    b->exec_count = 0 - count;
+    b->exec_base = b->exec_count - execs;
+    b->hot_since = h->instret;
+}
 
 void rv_jit_hot(struct rv_hart *h, struct rv_block *b)
 {
@@ -418,18 +430,30 @@ void rv_jit_hot(struct rv_hart *h, struct rv_block *b)
         /* a member of a queued region, which will be installed on it as
          * well (all the blocks of a hot loop get hot at about the same
          * time, and each would otherwise grow the same region again) */
-        uint64_t execs = rv_block_execs(b);
-        b->exec_count = h->jit_start;
-        b->exec_base = b->exec_count - execs;
+        rearm(h, b, 0 - h->jit_start);
         return;
     }
-    enqueue(m, h, b, make_req(m, h, b, 1));
+    if (m->cfg.threshold && h->instret - b->hot_since > m->cfg.threshold * JIT_HOT_SPAN) {
+        /* lukewarm: the threshold's executions took more than hot_span
+         * instructions each on average (a boot's init code, run now and
+         * then): count again rather than compile code whose time is over
+         * (a Linux boot queued ~500 such blocks, and the worker compiled
+         * them first, long after they ran) */
+        h->ctr.jit_lukewarm++;
+            rearm(h, b, m->cfg.threshold);
+        return;
+    }
+    enqueue(m, h, make_req(m, h, b, 1));
 }
 
-/* Queue request r (made for block b) for the worker, or drop it. */
-static void enqueue(struct jit_mgr *m, struct rv_hart *h, struct rv_block *b, struct jit_req *r)
+/* Queue request r for the worker, or drop it. The
+ * queue is a stack: the newest request is the code running now, while
+ * the oldest may be code whose time is over; when it is full, the
+ * oldest goes back to its hart (rv_jit_install re-arms its block). */
+static void enqueue(struct jit_mgr *m, struct rv_hart *h, struct jit_req *r)
 {
     struct jit_hart *jh = h->jit;
+    struct jit_req *old = NULL;
 
     /* requests - blocks - discarded = in the queue (stats) */
     h->ctr.jit_requests++;
@@ -438,29 +462,29 @@ static void enqueue(struct jit_mgr *m, struct rv_hart *h, struct rv_block *b, st
         return;
     }
     pthread_mutex_lock(&m->lock);
-    if (m->disabled || m->qlen >= JIT_QUEUE_MAX) {
-        int full = !m->disabled;
+    if (m->disabled) {
         pthread_mutex_unlock(&m->lock);
         free(r);
         h->ctr.jit_discarded++;
-        if (full && !b->jit_code) {
-            /* try again after another threshold's worth of executions
-             * (at least a few: the request costs a malloc) */
-            uint64_t execs = rv_block_execs(b);
-            b->exec_count = 0 - (m->cfg.threshold > 64 ? m->cfg.threshold : 64);
-            b->exec_base = b->exec_count - execs;
-        }
         return;
     }
-    if (m->tail)
-        m->tail->next = r;
-    else
-        m->head = r;
-    m->tail = r;
+    if (m->qlen >= (m->cfg.queue_max ? m->cfg.queue_max : JIT_QUEUE_MAX)) {
+        struct jit_req **pp = &m->head;
+        while ((*pp)->next)
+            pp = &(*pp)->next;
+        old = *pp;
+        *pp = NULL;
+        m->qlen--;
+        atomic_fetch_sub(&m->inflight, 1);
+    }
+    r->next = m->head;
+    m->head = r;
     m->qlen++;
     atomic_fetch_add(&m->inflight, 1);
     pthread_cond_signal(&m->cond);
     pthread_mutex_unlock(&m->lock);
+    if (old)
+        give_back(old);     /* not compiled (fn NULL): re-armed, freed */
     if (m->cfg.sync && r->tier == 1) {
         /* testing mode: every block runs compiled from its first
          * execution on, so the vCPU waits for this one */
@@ -492,7 +516,7 @@ void rv_jit_promote(struct rv_hart *h, struct rv_block *b, struct jit_region *R)
         for (unsigned k = 0; k < r->nblk; k++)
             r->entry[k].tier = 2;
     }
-    enqueue(jh->mgr, h, b, r);
+    enqueue(jh->mgr, h, r);
 }
 
 /* Is r's code still right? The arena may have been flushed and reused
@@ -552,7 +576,6 @@ static void uninstall(struct rv_hart *h, struct jit_req *r)
         return;             /* flushed since: nothing of r is installed */
     for (unsigned k = 0; k < r->nblk; k++) {
         struct rv_block *b = r->entry[k].blk;
-        uint64_t execs;
         if (!b || b->jit_region != &r->entry[k])
             continue;
         b->insns[0].op = b->jit_op0;
@@ -561,9 +584,7 @@ static void uninstall(struct rv_hart *h, struct jit_req *r)
         b->span_lo = (uint16_t)(b->paddr & ~RV_PAGE_MASK);
         b->span_hi = (uint16_t)(b->span_lo + b->bytes);
         b->jit_member = 0;
-        execs = rv_block_execs(b);
-        b->exec_count = h->jit_start;
-        b->exec_base = b->exec_count - execs;
+        rearm(h, b, 0 - h->jit_start);
         n++;
     }
     if (n) {
@@ -587,8 +608,10 @@ void rv_jit_install(struct rv_hart *h)
     evict = jh->evict;
     jh->evict = NULL;
     pthread_mutex_unlock(&jh->lock);
-    for (r = list; r; r = r->next) {
+    for (struct jit_req *next; list; list = next) {
         unsigned n = 0;
+        r = list;
+        next = r->next;
         int same = still_same(h, r, jh->scratch);
         /* (after a flush the members' memory is other blocks') */
         if (r->gen == rv_bc_generation(h))
@@ -596,9 +619,16 @@ void rv_jit_install(struct rv_hart *h)
                 n += install_entry(h, r, k, same);
         if (!n) {
             h->ctr.jit_discarded++;
+            if (!r->batch) {
+                /* dropped from a full queue, never compiled: its block
+                 * may get hot again (install_entry freed its members) */
+                if (r->gen == rv_bc_generation(h) && r->blk->valid && !r->blk->jit_code)
+                    rearm(h, r->blk, jh->mgr->cfg.threshold);
+                free(r);
+            }
             continue;
         }
-        jh->tier2 += r->tier >= 2;
+            jh->tier2 += r->tier >= 2;
         h->ctr.jit_blocks++;
         h->ctr.jit_region_blocks += n;
         h->ctr.jit_code_bytes += r->code_bytes;
@@ -904,6 +934,7 @@ static void compile_batch(struct jit_mgr *m, struct jit_req **arr, unsigned n)
         for (unsigned i = 0; i < n; i++) {
             snprintf(name, sizeof(name), "gb_blk_%lu", m->seq + i);
             arr[i]->fn = (rv_jit_fn)dlsym(so, name);
+            arr[i]->seq = m->seq + i;
             if (arr[i]->fn)
                 addrs[naddr++] = (void *)arr[i]->fn;
         }
@@ -956,7 +987,7 @@ static void *worker(void *arg)
     pthread_mutex_lock(&m->lock);
     for (;;) {
         unsigned n = 0;
-        while (!m->head && !m->stop && !m->dead) {
+        while ((!m->head || m->held) && !m->stop && !m->dead) {
             m->busy = 0;
             pthread_cond_broadcast(&m->idle_cond);
             pthread_cond_wait(&m->cond, &m->lock);
@@ -964,7 +995,7 @@ static void *worker(void *arg)
         if (m->stop)
             break;
         free_dead(m);
-        if (!m->head)
+        if (!m->head || m->held)
             continue;
         m->busy = 1;
         /* small batches: the first hot code is not held up behind a
@@ -977,8 +1008,6 @@ static void *worker(void *arg)
             m->head = m->head->next;
             m->qlen--;
         }
-        if (!m->head)
-            m->tail = NULL;
         pthread_mutex_unlock(&m->lock);
         compile_batch(m, arr, n);
         atomic_fetch_sub(&m->inflight, n);
@@ -1110,6 +1139,21 @@ int jit_mgr_disabled(struct jit_mgr *m)
     return d;
 }
 
+unsigned long jit_region_seq(const struct jit_region *R)
+{
+    const struct jit_region *first = R - R->entry;
+
+    return ((const struct jit_req *)((const char *)first - offsetof(struct jit_req, entry)))->seq;
+}
+
+void jit_mgr_hold(struct jit_mgr *m, int on)
+{
+    pthread_mutex_lock(&m->lock);
+    m->held = on;
+    pthread_cond_signal(&m->cond);
+    pthread_mutex_unlock(&m->lock);
+}
+
 void jit_mgr_drain(struct jit_mgr *m)
 {
     pthread_mutex_lock(&m->lock);
@@ -1171,11 +1215,12 @@ void jit_mgr_free(struct jit_mgr *m)
             const struct rv_hart *h = jh->h;
             fprintf(stderr, "jit: hart %u: %" PRIu64 " of %" PRIu64 " instructions ran compiled "
                     "(%.1f%%), %" PRIu64 " regions installed (%" PRIu64 " at tier 2), %" PRIu64
-                    " from the cache (%" PRIu64 " at tier 2), %" PRIu64 " evicted\n", i,
+                    " from the cache (%" PRIu64 " at tier 2), %" PRIu64 " evicted, %" PRIu64
+                    " lukewarm\n", i,
                     h->ctr.jit_insns, h->instret,
                     h->instret ? 100.0 * (double)h->ctr.jit_insns / (double)h->instret : 0.0,
                     h->ctr.jit_blocks, jh->tier2, h->ctr.jit_cache_loads, jh->cache_tier2,
-                    h->ctr.jit_evictions);
+                    h->ctr.jit_evictions, h->ctr.jit_lukewarm);
         }
         jit_verify_detach(jh->h);
         pthread_mutex_destroy(&jh->lock);

@@ -7,7 +7,11 @@
  *   which grows a region from the block (below), copies its members'
  *   predecoded instructions and guest bytes into a request and queues it
  *   for the machine's one compile worker. The vCPU never waits: it
- *   interprets on. The queue is bounded; a full queue re-arms the block.
+ *   interprets on. A block that took more than JIT_HOT_SPAN instructions
+ *   per execution to get hot is lukewarm and counts again (a Linux boot
+ *   had ~500 such blocks queued, compiled long after they ran). The
+ *   queue is a stack, newest first (the code running now); when full,
+ *   its oldest request goes back to its hart, which re-arms the block.
  * - Regions: the hot block plus the blocks of the same guest page it
  *   reaches by direct branches, JAL and falling through that ran at least
  *   1/32 as often as the threshold (already decoded, so executed), up to
@@ -82,11 +86,10 @@
 
 #include "rv_cpu.h"
 
-/* Measured on this 2-CPU host (bench/boot, bench/run): at 1000 a Linux boot
- * with 2 harts compiles ~0.9 s of CPU worth of blocks that barely run again
- * and reaches the shell 2x later than interpreted; at 100000 the boot is
- * within 20% of the interpreter and the compute benchmarks are as fast. */
-#define JIT_DEFAULT_THRESHOLD 100000
+/* (the default threshold is the CLI's, GB_DEFAULT_JIT_THRESHOLD) */
+/* A block is hot when it ran the threshold's executions within this many
+ * guest instructions per execution (else it is counted again). */
+#define JIT_HOT_SPAN 1000
 #define JIT_QUEUE_MAX 512       /* queued requests, all harts */
 #define JIT_BATCH_MAX 64        /* regions per compile */
 /* Host features the generated code uses (part of --jit-cache's key):
@@ -108,6 +111,7 @@ struct jit_config {
     int opt_level;              /* gcc -O level (0..3) */
     uint64_t code_max;          /* loaded code beyond this evicts the oldest batches */
     int nice;                   /* worker thread's nice value (0: as the vCPUs) */
+    unsigned queue_max;         /* queued requests (0: JIT_QUEUE_MAX; tests) */
     /* --jit-verify: check every compiled run against the interpreter
      * (jit_verify.h); a mismatch's diff goes to warn */
     int verify;
@@ -129,6 +133,11 @@ void jit_mgr_free(struct jit_mgr *m);
 uint64_t jit_queue_len(struct jit_mgr *m);
 /* Block until the queue is empty and the worker idle (tests). */
 void jit_mgr_drain(struct jit_mgr *m);
+/* The number of R's compiled function: later compiles have larger ones
+ * (tests). */
+unsigned long jit_region_seq(const struct jit_region *R);
+/* Tests: while on, the worker takes nothing from the queue. */
+void jit_mgr_hold(struct jit_mgr *m, int on);
 /* Nonzero once compilation failed and the JIT turned itself off. */
 int jit_mgr_disabled(struct jit_mgr *m);
 
@@ -161,6 +170,7 @@ struct jit_req {
     rv_jit_fn fn;               /* set by the worker */
     struct jit_region entry[JIT_REGION_BLOCKS];     /* what each member points to */
     uint32_t code_bytes, compile_us;
+    unsigned long seq;          /* its function's number: compile order (tests) */
     int handed_back;            /* under the hart's jit lock */
     int tier;                   /* 1: -O1, 2: recompiled at -O2 (rv_jit_promote) */
     uint16_t span_lo, span_hi;  /* page offsets of all member bytes */

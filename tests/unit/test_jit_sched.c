@@ -1,0 +1,217 @@
+/*
+ * What the JIT compiles first (engine/jit/jit.c, rv_jit_hot/enqueue):
+ * - the queue is a stack: of three loops that got hot one after the
+ *   other while the worker was busy, the last one is compiled first (it
+ *   is the code running now; the first may be over);
+ * - a full queue lets its oldest request go, and that block gets hot
+ *   again later (it is re-armed, not lost);
+ * - a block that reaches the threshold only slowly (here once per 2400
+ *   instructions) is lukewarm: counted again, not compiled, while the
+ *   tight loop next to it is compiled.
+ * Guest programs are hand-encoded RV64I, one loop per page (a region
+ * never spans pages, so each loop is its own region).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "jit/jit.h"
+#include "rv_cpu.h"
+#include "hart_fixture.h"
+
+#define RAM_BASE 0x80000000ull
+#define RAM_SIZE (1ull << 20)
+#define THRESHOLD 1000
+#define LOOP 2000               /* iterations of each page's loop */
+#define T0 5
+#define S0 8
+#define A1 11
+
+static uint32_t addi(unsigned rd, unsigned rs1, int imm)
+{
+    return ((uint32_t)imm & 0xfff) << 20 | rs1 << 15 | rd << 7 | 0x13;
+}
+
+static uint32_t bne(unsigned rs1, unsigned rs2, int off)
+{
+    uint32_t u = (uint32_t)off;
+
+    return (u >> 12 & 1) << 31 | (u >> 5 & 0x3f) << 25 | rs2 << 20 | rs1 << 15 | 1 << 12 |
+           (u >> 1 & 0xf) << 8 | (u >> 11 & 1) << 7 | 0x63;
+}
+
+static uint32_t jal0(int off)
+{
+    uint32_t u = (uint32_t)off;
+
+    return (u >> 20 & 1) << 31 | (u >> 1 & 0x3ff) << 21 | (u >> 11 & 1) << 20 |
+           (u >> 12 & 0xff) << 12 | 0x6f;
+}
+
+struct fix {
+    struct rv_hart *h;
+    uint8_t *ram;
+    struct jit_mgr *jit;
+};
+
+static void put(struct fix *f, uint64_t pa, uint32_t w)
+{
+    memcpy(f->ram + (pa - RAM_BASE), &w, 4);
+}
+
+static uint64_t page(unsigned i)
+{
+    return RAM_BASE + 0x1000ull * i;
+}
+
+/* On pages 1..3: t0 = LOOP; do t0-- while t0; then on to the next page.
+ * Page 4 holds the final self-loop. Returns the instructions to page 4. */
+static uint64_t three_loops(struct fix *f)
+{
+    for (unsigned i = 1; i <= 3; i++) {
+        put(f, page(i) + 0, addi(T0, 0, LOOP));
+        put(f, page(i) + 4, addi(T0, T0, -1));     /* the loop block */
+        put(f, page(i) + 8, bne(T0, 0, -4));
+        put(f, page(i) + 12, jal0((int)(page(i + 1) - (page(i) + 12))));
+    }
+    put(f, page(4), jal0(0));
+    return 3 * (2 + 2 * LOOP);
+}
+
+static struct rv_block *loop_block(struct fix *f, unsigned i)
+{
+    return rv_bc_find(f->h, page(i) + 4);
+}
+
+static int setup_q(void **state, unsigned queue_max)
+{
+    struct fix *f = calloc(1, sizeof(*f));
+    struct jit_config jc = { .threshold = THRESHOLD, .opt_level = 1, .queue_max = queue_max };
+
+    assert_non_null(f);
+    f->h = test_hart_new(&f->ram, RAM_BASE, RAM_SIZE, NULL);
+    assert_int_equal(jit_mgr_new(&f->jit, &jc), 0);
+    assert_int_equal(jit_attach_hart(f->jit, f->h), 0);
+    *state = f;
+    return 0;
+}
+
+static int setup(void **state)
+{
+    return setup_q(state, 0);
+}
+
+static int setup_small_queue(void **state)
+{
+    return setup_q(state, 2);
+}
+
+static int teardown(void **state)
+{
+    struct fix *f = *state;
+
+    jit_mgr_free(f->jit);
+    test_hart_free(f->h, f->ram);
+    free(f);
+    return 0;
+}
+
+/* Run from pc for n instructions (and a few of the self-loop). */
+static void run(struct fix *f, uint64_t pc, uint64_t n)
+{
+    f->h->pc = pc;
+    rv_hart_run(f->h, n + 8);
+}
+
+/* Let the worker finish everything, then let the hart install it (at the
+ * slow boundary that starts every rv_hart_run). */
+static void drain_install(struct fix *f)
+{
+    jit_mgr_hold(f->jit, 0);
+    jit_mgr_drain(f->jit);
+    rv_hart_run(f->h, 4);
+}
+
+static void test_newest_first(void **state)
+{
+    struct fix *f = *state;
+    unsigned long seq[4];
+
+    jit_mgr_hold(f->jit, 1);        /* the worker is busy elsewhere */
+    run(f, page(1), three_loops(f));
+    drain_install(f);
+    for (unsigned i = 1; i <= 3; i++) {
+        struct rv_block *b = loop_block(f, i);
+        assert_non_null(b);
+        assert_non_null(b->jit_code);
+        seq[i] = jit_region_seq(b->jit_region);
+    }
+    /* got hot in the order 1, 2, 3: compiled 3, 2, 1 */
+    assert_true(seq[3] < seq[2]);
+    assert_true(seq[2] < seq[1]);
+}
+
+static void test_full_queue_drops_oldest(void **state)
+{
+    struct fix *f = *state;
+    uint64_t n = three_loops(f);
+    uint64_t discarded;
+
+    jit_mgr_hold(f->jit, 1);
+    run(f, page(1), n);
+    drain_install(f);
+    assert_non_null(loop_block(f, 1));
+    assert_null(loop_block(f, 1)->jit_code);    /* made way for loop 3 */
+    assert_non_null(loop_block(f, 2)->jit_code);
+    assert_non_null(loop_block(f, 3)->jit_code);
+    discarded = f->h->ctr.jit_discarded;
+    assert_true(discarded >= 1);
+    /* re-armed: running it again makes it hot again */
+    run(f, page(1), n);
+    drain_install(f);
+    assert_non_null(loop_block(f, 1)->jit_code);
+}
+
+static void test_lukewarm_not_compiled(void **state)
+{
+    struct fix *f = *state;
+    const uint64_t a = page(2) - 8;     /* A, at the end of page 1 */
+    const int outer = 1100, inner = 1200;
+
+    /* A: a1++, on to page 2, where t0 = inner; the tight loop L; then
+     * s0-- and back to A while s0: A runs once per ~2400 instructions */
+    put(f, a, addi(A1, A1, 1));
+    put(f, a + 4, jal0(8 - 4));
+    put(f, page(2) + 0, addi(T0, 0, inner));
+    put(f, page(2) + 4, addi(T0, T0, -1));     /* L */
+    put(f, page(2) + 8, bne(T0, 0, -4));
+    put(f, page(2) + 12, addi(S0, S0, -1));
+    put(f, page(2) + 16, bne(S0, 0, (int)(a - (page(2) + 16))));
+    put(f, page(2) + 20, jal0(0));
+    f->h->x[S0] = (uint64_t)outer;
+    run(f, a, (uint64_t)outer * (2 + 1 + 2 * inner + 2));
+    drain_install(f);
+    assert_int_equal(f->h->x[A1], outer);       /* the program ran through */
+    assert_true(f->h->ctr.jit_lukewarm >= 1);
+    assert_non_null(rv_bc_find(f->h, a));
+    assert_true(rv_block_execs(rv_bc_find(f->h, a)) >= THRESHOLD);
+    assert_null(rv_bc_find(f->h, a)->jit_code);
+    assert_non_null(rv_bc_find(f->h, page(2) + 4));
+    assert_non_null(rv_bc_find(f->h, page(2) + 4)->jit_code);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_newest_first, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_full_queue_drops_oldest, setup_small_queue, teardown),
+        cmocka_unit_test_setup_teardown(test_lukewarm_not_compiled, setup, teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
