@@ -58,7 +58,9 @@ struct jit_mgr {
     pthread_t worker;
     pthread_mutex_t lock;
     pthread_cond_t cond, idle_cond;
-    struct jit_req *head;           /* queue, a stack (see enqueue) */
+    /* the queues, stacks (see enqueue): [0] tier 1, [1] tier-2 recompiles,
+     * taken only when [0] is empty */
+    struct jit_req *head[2];
     int held;                       /* jit_mgr_hold */
     unsigned qlen;
     int busy, stop, disabled;
@@ -469,7 +471,7 @@ static void enqueue(struct jit_mgr *m, struct rv_hart *h, struct jit_req *r)
         return;
     }
     if (m->qlen >= (m->cfg.queue_max ? m->cfg.queue_max : JIT_QUEUE_MAX)) {
-        struct jit_req **pp = &m->head;
+        struct jit_req **pp = m->head[1] ? &m->head[1] : &m->head[0];
         while ((*pp)->next)
             pp = &(*pp)->next;
         old = *pp;
@@ -477,8 +479,8 @@ static void enqueue(struct jit_mgr *m, struct rv_hart *h, struct jit_req *r)
         m->qlen--;
         atomic_fetch_sub(&m->inflight, 1);
     }
-    r->next = m->head;
-    m->head = r;
+    r->next = m->head[r->tier >= 2];
+    m->head[r->tier >= 2] = r;
     m->qlen++;
     atomic_fetch_add(&m->inflight, 1);
     pthread_cond_signal(&m->cond);
@@ -987,7 +989,8 @@ static void *worker(void *arg)
     pthread_mutex_lock(&m->lock);
     for (;;) {
         unsigned n = 0;
-        while ((!m->head || m->held) && !m->stop && !m->dead) {
+        struct jit_req **q;
+        while ((!(m->head[0] || m->head[1]) || m->held) && !m->stop && !m->dead) {
             m->busy = 0;
             pthread_cond_broadcast(&m->idle_cond);
             pthread_cond_wait(&m->cond, &m->lock);
@@ -995,17 +998,19 @@ static void *worker(void *arg)
         if (m->stop)
             break;
         free_dead(m);
-        if (!m->head || m->held)
+        if (!(m->head[0] || m->head[1]) || m->held)
             continue;
+        /* new code first: a tier-2 recompile only makes compiled code
+         * faster, and would hold up code that runs interpreted */
+        q = m->head[0] ? &m->head[0] : &m->head[1];
         m->busy = 1;
         /* small batches: the first hot code is not held up behind a
          * long compile (GCC's time grows with the IR) */
-        for (unsigned insns = 0; m->head && n < JIT_BATCH_MAX &&
-                                 (n == 0 || (insns + m->head->n <= JIT_BATCH_INSNS &&
-                                             m->head->tier == arr[0]->tier));) {
-            insns += m->head->n;
-            arr[n++] = m->head;
-            m->head = m->head->next;
+        for (unsigned insns = 0; *q && n < JIT_BATCH_MAX &&
+                                 (n == 0 || insns + (*q)->n <= JIT_BATCH_INSNS);) {
+            insns += (*q)->n;
+            arr[n++] = *q;
+            *q = (*q)->next;
             m->qlen--;
         }
         pthread_mutex_unlock(&m->lock);
@@ -1157,7 +1162,7 @@ void jit_mgr_hold(struct jit_mgr *m, int on)
 void jit_mgr_drain(struct jit_mgr *m)
 {
     pthread_mutex_lock(&m->lock);
-    while (m->head || m->busy)
+    while (m->head[0] || m->head[1] || m->busy)
         pthread_cond_wait(&m->idle_cond, &m->lock);
     pthread_mutex_unlock(&m->lock);
 }
@@ -1188,10 +1193,12 @@ void jit_mgr_free(struct jit_mgr *m)
     pthread_mutex_unlock(&m->lock);
     pthread_join(m->worker, NULL);
     rmdir(m->dir);
-    while (m->head) {
-        struct jit_req *r = m->head;
-        m->head = r->next;
-        free(r);
+    for (unsigned t = 0; t < 2; t++) {
+        while (m->head[t]) {
+            struct jit_req *r = m->head[t];
+            m->head[t] = r->next;
+            free(r);
+        }
     }
     while (m->cached) {
         struct jit_req *r = m->cached;

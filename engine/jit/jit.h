@@ -10,8 +10,9 @@
  *   interprets on. A block that took more than JIT_HOT_SPAN instructions
  *   per execution to get hot is lukewarm and counts again (a Linux boot
  *   had ~500 such blocks queued, compiled long after they ran). The
- *   queue is a stack, newest first (the code running now); when full,
- *   its oldest request goes back to its hart, which re-arms the block.
+ *   queue is a stack, newest first (the code running now), and tier-2
+ *   recompiles wait while tier-1 requests (new code) are queued; when
+ *   full, its oldest request goes back to its hart, which re-arms it.
  * - Regions: the hot block plus the blocks of the same guest page it
  *   reaches by direct branches, JAL and falling through that ran at least
  *   1/32 as often as the threshold (already decoded, so executed), up to

@@ -5,6 +5,7 @@
  *   is the code running now; the first may be over);
  * - a full queue lets its oldest request go, and that block gets hot
  *   again later (it is re-armed, not lost);
+ * - new code goes before tier-2 recompiles of code already compiled;
  * - a block that reaches the threshold only slowly (here once per 2400
  *   instructions) is lukewarm: counted again, not compiled, while the
  *   tight loop next to it is compiled.
@@ -69,16 +70,21 @@ static uint64_t page(unsigned i)
     return RAM_BASE + 0x1000ull * i;
 }
 
-/* On pages 1..3: t0 = LOOP; do t0-- while t0; then on to the next page.
- * Page 4 holds the final self-loop. Returns the instructions to page 4. */
+/* On page i: t0 = LOOP; do t0-- while t0; then on to page next. */
+static void put_loop(struct fix *f, unsigned i, unsigned next)
+{
+    put(f, page(i) + 0, addi(T0, 0, LOOP));
+    put(f, page(i) + 4, addi(T0, T0, -1));     /* the loop block */
+    put(f, page(i) + 8, bne(T0, 0, -4));
+    put(f, page(i) + 12, jal0((int)(page(next) - (page(i) + 12))));
+}
+
+/* Loops on pages 1..3, one after the other; page 4 holds the final
+ * self-loop. Returns the instructions to page 4. */
 static uint64_t three_loops(struct fix *f)
 {
-    for (unsigned i = 1; i <= 3; i++) {
-        put(f, page(i) + 0, addi(T0, 0, LOOP));
-        put(f, page(i) + 4, addi(T0, T0, -1));     /* the loop block */
-        put(f, page(i) + 8, bne(T0, 0, -4));
-        put(f, page(i) + 12, jal0((int)(page(i + 1) - (page(i) + 12))));
-    }
+    for (unsigned i = 1; i <= 3; i++)
+        put_loop(f, i, i + 1);
     put(f, page(4), jal0(0));
     return 3 * (2 + 2 * LOOP);
 }
@@ -177,6 +183,36 @@ static void test_full_queue_drops_oldest(void **state)
     assert_non_null(loop_block(f, 1)->jit_code);
 }
 
+/* A tier-2 recompile waits for new code: here a tier-1 request (a loop
+ * run for the first time) and then a newer tier-2 one (a compiled loop
+ * that ran long enough) are queued; the tier-1 one is compiled first. */
+static void test_tier1_before_tier2(void **state)
+{
+    struct fix *f = *state;
+    const uint64_t long_run = 300000;   /* iterations: 600k instructions */
+    struct rv_block *b;
+
+    put_loop(f, 1, 4);
+    put_loop(f, 5, 4);
+    put(f, page(4), jal0(0));
+    run(f, page(1), 2 + 2 * LOOP);
+    drain_install(f);
+    b = loop_block(f, 1);
+    assert_non_null(b);
+    assert_non_null(b->jit_code);
+    assert_int_equal(b->jit_region->tier, 1);
+
+    jit_mgr_hold(f->jit, 1);
+    run(f, page(5), 2 + 2 * LOOP);          /* new code: tier 1 */
+    f->h->x[T0] = long_run;
+    run(f, page(1) + 4, 2 * long_run + 1);  /* enough work for tier 2 */
+    drain_install(f);
+    b = loop_block(f, 1);
+    assert_int_equal(b->jit_region->tier, 2);
+    assert_non_null(loop_block(f, 5)->jit_code);
+    assert_true(jit_region_seq(loop_block(f, 5)->jit_region) < jit_region_seq(b->jit_region));
+}
+
 static void test_lukewarm_not_compiled(void **state)
 {
     struct fix *f = *state;
@@ -210,6 +246,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_newest_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_queue_drops_oldest, setup_small_queue, teardown),
+        cmocka_unit_test_setup_teardown(test_tier1_before_tier2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lukewarm_not_compiled, setup, teardown),
     };
 
