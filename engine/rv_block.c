@@ -355,6 +355,7 @@ struct rv_block *rv_block_get(struct rv_hart *h)
     b->jit_region = NULL;
     b->jit_member = 0;
     b->jit_probed = 0;
+    b->jit_lukewarm = 0;
     b->jit_code_bytes = b->jit_compile_us = 0;
     b->span_lo = (uint16_t)(pa & ~RV_PAGE_MASK);
     b->span_hi = (uint16_t)(b->span_lo + b->bytes);

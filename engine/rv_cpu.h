@@ -139,6 +139,7 @@ struct rv_block {
     uint8_t cached;                 /* 0 for the per-hart scratch block */
     uint8_t jit_member;             /* in a queued region: not hot on its own */
     uint8_t jit_probed;             /* --jit-cache was asked for this block */
+    uint8_t jit_lukewarm;           /* times found too slow to get hot (rv_jit_hot) */
     uint16_t nmem;                  /* loads/stores: counted per block entry */
     uint16_t jit_op0;               /* insns[0].op before RV_OP_JIT replaced it */
     /* page offsets [span_lo, span_hi) of the guest bytes whose change must

@@ -58,10 +58,14 @@ struct jit_mgr {
     pthread_t worker;
     pthread_mutex_t lock;
     pthread_cond_t cond, idle_cond;
-    /* the queues, stacks (see enqueue): [0] tier 1, [1] tier-2 recompiles,
-     * taken only when [0] is empty */
+    /* the queues, stacks (see enqueue): [0] tier 1, [1] tier-2 recompiles
+     * and blocks hot at a slow rate (jit_req.later), taken only when [0]
+     * is empty */
     struct jit_req *head[2];
     int held;                       /* jit_mgr_hold */
+    /* the batch being compiled came from head[1]; a tier-1 request then
+     * kills its compiler (`preempted`) and the batch is queued again */
+    int low_batch, preempted;
     unsigned qlen;
     int busy, stop, disabled;
     _Atomic uint64_t inflight;      /* queued + compiling (stats) */
@@ -214,8 +218,12 @@ static size_t region_bytes(struct rv_hart *h, const struct jit_req *r, uint8_t *
     return len;
 }
 
+/* A request for the region grown from e. Its members other than e are
+ * marked (they grow no region of their own while it is queued), unless
+ * it is a `later` one (jit_req.later), which must not hold up hot
+ * members. */
 static struct jit_req *make_req(struct jit_mgr *m, struct rv_hart *h, struct rv_block *e,
-                                int tier)
+                                int tier, int later)
 {
     struct rv_block *mem[JIT_REGION_BLOCKS];
     unsigned ni, nb = grow_region(m, h, e, tier, mem, &ni), pos = 0;
@@ -246,8 +254,9 @@ static struct jit_req *make_req(struct jit_mgr *m, struct rv_hart *h, struct rv_
         if (lo + b->bytes > r->span_hi)
             r->span_hi = (uint16_t)(lo + b->bytes);
     }
-    for (unsigned k = 1; k < nb; k++)
+    for (unsigned k = 1; k < nb && !later; k++)
         mem[k]->jit_member = 1;
+    r->later = later;
     r->tier = 1;
     for (unsigned k = 0; k < nb; k++) {
         r->entry[k].insns = r->insns;
@@ -411,6 +420,7 @@ void rv_jit_hot(struct rv_hart *h, struct rv_block *b)
 {
     struct jit_hart *jh = h->jit;
     struct jit_mgr *m;
+    uint64_t span;
 
     /* exec_count is 0 now and stays clear of 0 for good */
     if (!jh || !b->cached || b->jit_code)
@@ -435,17 +445,23 @@ void rv_jit_hot(struct rv_hart *h, struct rv_block *b)
         rearm(h, b, 0 - h->jit_start);
         return;
     }
-    if (m->cfg.threshold && h->instret - b->hot_since > m->cfg.threshold * JIT_HOT_SPAN) {
-        /* lukewarm: the threshold's executions took more than hot_span
-         * instructions each on average (a boot's init code, run now and
-         * then): count again rather than compile code whose time is over
-         * (a Linux boot queued ~500 such blocks, and the worker compiled
-         * them first, long after they ran) */
+    /* lukewarm: it ran less than once per JIT_HOT_SPAN instructions on
+     * its way to the threshold (a boot's init code, run now and then):
+     * count again rather than compile code whose time is over (a Linux
+     * boot queued ~500 such blocks, and the worker compiled them first,
+     * long after they ran). The span allowed doubles each time, so a
+     * block that keeps running at a slow but steady rate (a function
+     * called once per iteration of a long outer loop) is compiled after
+     * a few rounds, but after the code that is hot now (`later`). */
+    span = m->cfg.threshold * JIT_HOT_SPAN;
+    if (span && h->instret - b->hot_since > span << (b->jit_lukewarm & 31)) {
         h->ctr.jit_lukewarm++;
-            rearm(h, b, m->cfg.threshold);
+        if (b->jit_lukewarm < 255)
+            b->jit_lukewarm++;
+        rearm(h, b, m->cfg.threshold);
         return;
     }
-    enqueue(m, h, make_req(m, h, b, 1));
+    enqueue(m, h, make_req(m, h, b, 1, span && h->instret - b->hot_since > span));
 }
 
 /* Queue request r for the worker, or drop it. The
@@ -479,8 +495,16 @@ static void enqueue(struct jit_mgr *m, struct rv_hart *h, struct jit_req *r)
         m->qlen--;
         atomic_fetch_sub(&m->inflight, 1);
     }
-    r->next = m->head[r->tier >= 2];
-    m->head[r->tier >= 2] = r;
+    r->next = m->head[r->tier >= 2 || r->later];
+    m->head[r->tier >= 2 || r->later] = r;
+    if (r->tier == 1 && !r->later && m->low_batch && m->child > 0 && !m->preempted &&
+        !m->cfg.sync) {
+        /* new hot code must not wait for a tier-2 or slow-rate compile
+         * (100-300 ms): that one starts over later (not at threshold 0,
+         * where every block is new code and tier 2 would never finish) */
+        kill(m->child, SIGKILL);
+        m->preempted = 1;
+    }
     m->qlen++;
     atomic_fetch_add(&m->inflight, 1);
     pthread_cond_signal(&m->cond);
@@ -512,7 +536,7 @@ void rv_jit_promote(struct rv_hart *h, struct rv_block *b, struct jit_region *R)
     if (!jh || R->tier >= 2 || !b->valid || b->jit_region != R || jh->mgr->cfg.verify ||
         b->jit_member)      /* in a queued tier-2 region already */
         return;
-    r = make_req(jh->mgr, h, b, 2);
+    r = make_req(jh->mgr, h, b, 2, 0);
     if (r) {
         r->tier = 2;
         for (unsigned k = 0; k < r->nblk; k++)
@@ -890,7 +914,7 @@ static void *compile_forked(struct jit_mgr *m, struct jit_req **arr, unsigned n,
         ;
     pthread_mutex_lock(&m->lock);
     m->child = 0;
-    stopped = m->stop;
+    stopped = m->stop || m->preempted;
     pthread_mutex_unlock(&m->lock);
     if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
         so = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -917,6 +941,24 @@ static void compile_batch(struct jit_mgr *m, struct jit_req **arr, unsigned n)
 
     snprintf(path, sizeof(path), "%s/b%lu.so", m->dir, m->seq);
     so = compile_forked(m, arr, n, path);
+    pthread_mutex_lock(&m->lock);
+    if (!so && m->preempted) {
+        /* back where they came from, in the same order */
+        for (unsigned i = n; i-- > 0;) {
+            arr[i]->next = m->head[1];
+            m->head[1] = arr[i];
+        }
+        m->qlen += n;
+        atomic_fetch_add(&m->inflight, n);
+        m->preempted = 0;
+        pthread_mutex_unlock(&m->lock);
+        unlink(path);
+        if (getenv("GLASSBOX_JIT_DEBUG"))
+            fprintf(stderr, "jit: batch %lu: preempted by new hot code after %.1f ms\n", m->seq,
+                    (double)(now_ns() - t0) / 1e6);
+        return;
+    }
+    pthread_mutex_unlock(&m->lock);
     if (so) {
         struct stat st;
         if (stat(path, &st) == 0)
@@ -1000,14 +1042,18 @@ static void *worker(void *arg)
         free_dead(m);
         if (!(m->head[0] || m->head[1]) || m->held)
             continue;
-        /* new code first: a tier-2 recompile only makes compiled code
-         * faster, and would hold up code that runs interpreted */
+        /* new hot code first: a tier-2 recompile only makes compiled code
+         * faster, and a slow-rate block gains less than the code that is
+         * hot now, which it would hold up */
         q = m->head[0] ? &m->head[0] : &m->head[1];
+        m->low_batch = q == &m->head[1] && JIT_FORK;
+        m->preempted = 0;
         m->busy = 1;
         /* small batches: the first hot code is not held up behind a
          * long compile (GCC's time grows with the IR) */
         for (unsigned insns = 0; *q && n < JIT_BATCH_MAX &&
-                                 (n == 0 || insns + (*q)->n <= JIT_BATCH_INSNS);) {
+                                 (n == 0 || (insns + (*q)->n <= JIT_BATCH_INSNS &&
+                                             (*q)->tier == arr[0]->tier));) {
             insns += (*q)->n;
             arr[n++] = *q;
             *q = (*q)->next;
@@ -1149,6 +1195,21 @@ unsigned long jit_region_seq(const struct jit_region *R)
     const struct jit_region *first = R - R->entry;
 
     return ((const struct jit_req *)((const char *)first - offsetof(struct jit_req, entry)))->seq;
+}
+
+int jit_mgr_compiling_later(struct jit_mgr *m)
+{
+    int r;
+
+    pthread_mutex_lock(&m->lock);
+    r = m->low_batch && m->child > 0;
+    pthread_mutex_unlock(&m->lock);
+    return r;
+}
+
+int jit_mgr_can_preempt(void)
+{
+    return JIT_FORK;
 }
 
 void jit_mgr_hold(struct jit_mgr *m, int on)

@@ -10,8 +10,11 @@
  *   interprets on. A block that took more than JIT_HOT_SPAN instructions
  *   per execution to get hot is lukewarm and counts again (a Linux boot
  *   had ~500 such blocks queued, compiled long after they ran). The
- *   queue is a stack, newest first (the code running now), and tier-2
- *   recompiles wait while tier-1 requests (new code) are queued; when
+ *   span allowed doubles each time, so a block that keeps running at a
+ *   slow but steady rate is compiled after a few rounds, but only when
+ *   nothing hot at the normal rate waits. The queue is a stack, newest
+ *   first (the code running now), and tier-2 recompiles and slow-rate
+ *   blocks wait while tier-1 requests (new hot code) are queued; when
  *   full, its oldest request goes back to its hart, which re-arms it.
  * - Regions: the hot block plus the blocks of the same guest page it
  *   reaches by direct branches, JAL and falling through that ran at least
@@ -89,7 +92,8 @@
 
 /* (the default threshold is the CLI's, GB_DEFAULT_JIT_THRESHOLD) */
 /* A block is hot when it ran the threshold's executions within this many
- * guest instructions per execution (else it is counted again). */
+ * guest instructions per execution (else it is counted again, see
+ * rv_jit_hot). */
 #define JIT_HOT_SPAN 1000
 #define JIT_QUEUE_MAX 512       /* queued requests, all harts */
 #define JIT_BATCH_MAX 64        /* regions per compile */
@@ -137,6 +141,11 @@ void jit_mgr_drain(struct jit_mgr *m);
 /* The number of R's compiled function: later compiles have larger ones
  * (tests). */
 unsigned long jit_region_seq(const struct jit_region *R);
+/* Tests: a tier-2 or slow-rate batch is being compiled in a child that
+ * new hot code would kill; whether this build can do that (it compiles
+ * in a forked child: not with sanitizers). */
+int jit_mgr_compiling_later(struct jit_mgr *m);
+int jit_mgr_can_preempt(void);
 /* Tests: while on, the worker takes nothing from the queue. */
 void jit_mgr_hold(struct jit_mgr *m, int on);
 /* Nonzero once compilation failed and the JIT turned itself off. */
@@ -174,6 +183,7 @@ struct jit_req {
     unsigned long seq;          /* its function's number: compile order (tests) */
     int handed_back;            /* under the hart's jit lock */
     int tier;                   /* 1: -O1, 2: recompiled at -O2 (rv_jit_promote) */
+    int later;                  /* hot only at a slow rate: queued with tier 2 */
     uint16_t span_lo, span_hi;  /* page offsets of all member bytes */
     uint32_t nblk;
     struct jit_rblk b[JIT_REGION_BLOCKS];

@@ -132,6 +132,12 @@ struct gen {
     unsigned k;                 /* current region block */
     unsigned idx;               /* current instruction, within the block */
     unsigned nblk;              /* for unique block names */
+    /* The code emitted so far in the current block made mstatus.FS Dirty
+     * (an FP load, an inline FP op: either path), so the FP loads and
+     * ops after it test and set nothing. Reset at each member's start,
+     * where control may come from elsewhere; nothing a block goes on
+     * after can clean FS (CSR writes and traps leave the block). */
+    int fs_dirty_known;
 };
 
 static gcc_jit_rvalue *k64(struct gen *g, uint64_t v)
@@ -445,11 +451,16 @@ static void helper_op(struct gen *g, enum rt_idx fn, int ends_block)
 /* FP loads/stores: illegal while mstatus.FS is Off */
 static void fs_check(struct gen *g)
 {
-    gcc_jit_rvalue *fs = bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64,
-                             gcc_jit_lvalue_as_rvalue(fld(g, offsetof(struct rv_hart, mstatus), g->u64)),
-                             k64(g, MSTATUS_FS));
-    gcc_jit_block *side = branch_off(g, cmp(g, GCC_JIT_COMPARISON_EQ, fs, k64(g, 0)));
-    gcc_jit_block *save = g->cur;
+    gcc_jit_rvalue *fs;
+    gcc_jit_block *side, *save;
+
+    if (g->fs_dirty_known)
+        return;
+    fs = bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64,
+             gcc_jit_lvalue_as_rvalue(fld(g, offsetof(struct rv_hart, mstatus), g->u64)),
+             k64(g, MSTATUS_FS));
+    side = branch_off(g, cmp(g, GCC_JIT_COMPARISON_EQ, fs, k64(g, 0)));
+    save = g->cur;
 
     g->cur = side;
     helper_op(g, RT_ILLEGAL_RAW, 1);
@@ -665,7 +676,11 @@ static gcc_jit_lvalue *freg(struct gen *g, unsigned i)
 static void fs_dirty(struct gen *g)
 {
     gcc_jit_lvalue *ms = fld(g, offsetof(struct rv_hart, mstatus), g->u64);
+
+    if (g->fs_dirty_known)
+        return;
     gcc_jit_block_add_assignment_op(g->cur, NULL, ms, GCC_JIT_BINARY_OP_BITWISE_OR, k64(g, MSTATUS_FS));
+    g->fs_dirty_known = 1;
 }
 
 static gcc_jit_rvalue *sx32(struct gen *g, gcc_jit_rvalue *v)
@@ -896,6 +911,8 @@ static void fp_commit(struct gen *g, const struct rv_insn *in, gcc_jit_rvalue *o
     helper_op(g, RT_EXEC_FP, 0);
     gcc_jit_block_end_with_jump(g->cur, NULL, next);
     g->cur = next;
+    /* the fast path needed FS Dirty, the helper made it so (or trapped) */
+    g->fs_dirty_known = 1;
 }
 
 /* mstatus.FS is Dirty: an FP write needs no state change */
@@ -906,18 +923,20 @@ static gcc_jit_rvalue *fs_is_dirty(struct gen *g)
     return cmp(g, GCC_JIT_COMPARISON_EQ, fs, k64(g, MSTATUS_FS));
 }
 
-/* The fast path's condition before the result is known: FS Dirty, NX
+/* The fast path's condition before the result is known: FS Dirty (unless
+ * the block made it so already: an FP write then changes no state), NX
  * accrued, round-to-nearest, the n operands' single values NaN-boxed. */
 static gcc_jit_rvalue *fp_ok(struct gen *g, const struct rv_insn *in, int d,
                              gcc_jit_rvalue **ops, unsigned n)
 {
-    gcc_jit_rvalue *ok = fs_is_dirty(g);
+    gcc_jit_rvalue *ok = cmp(g, GCC_JIT_COMPARISON_NE,
+                             bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u32,
+                                 rv(fld(g, offsetof(struct rv_hart, fflags), g->u32)),
+                                 cast(g, k64(g, RV_FFLAG_NX), g->u32)),
+                             cast(g, k64(g, 0), g->u32));
 
-    ok = and_b(g, ok, cmp(g, GCC_JIT_COMPARISON_NE,
-                          bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u32,
-                              rv(fld(g, offsetof(struct rv_hart, fflags), g->u32)),
-                              cast(g, k64(g, RV_FFLAG_NX), g->u32)),
-                          cast(g, k64(g, 0), g->u32)));
+    if (!g->fs_dirty_known)
+        ok = and_b(g, fs_is_dirty(g), ok);
     if (in->rm == 7)
         ok = and_b(g, ok, cmp(g, GCC_JIT_COMPARISON_EQ,
                               rv(fld(g, offsetof(struct rv_hart, frm), g->u32)),
@@ -936,15 +955,17 @@ static gcc_jit_rvalue *fp_result(struct gen *g, int d, gcc_jit_rvalue *r, gcc_ji
     uint64_t sign = d ? 1ull << 63 : 1ull << 31;
     uint64_t lo = d ? 0x0010000000000001ull : 0x00800001ull;
     uint64_t hi = d ? 0x7fefffffffffffffull : 0x7f7fffffull;
+    gcc_jit_rvalue *plain;
 
     assign(g, g->fres, cast(g, gcc_jit_context_new_bitcast(g->c, NULL, r, d ? g->u64 : g->u32),
                             g->u64));
     /* plain: lo <= |r| <= hi, as one unsigned compare */
-    ok = and_b(g, ok, cmp(g, GCC_JIT_COMPARISON_LT,
-                          bin(g, GCC_JIT_BINARY_OP_MINUS, g->u64,
-                              bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64, rv(g->fres),
-                                  k64(g, ~sign)), k64(g, lo)),
-                          k64(g, hi - lo)));
+    plain = cmp(g, GCC_JIT_COMPARISON_LT,
+                bin(g, GCC_JIT_BINARY_OP_MINUS, g->u64,
+                    bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64, rv(g->fres), k64(g, ~sign)),
+                    k64(g, lo)),
+                k64(g, hi - lo));
+    ok = and_b(g, ok, plain);
     if (!d)
         assign(g, g->fres, bin(g, GCC_JIT_BINARY_OP_BITWISE_OR, g->u64, rv(g->fres),
                                k64(g, 0xffffffff00000000ull)));
@@ -986,7 +1007,7 @@ static int fma_inline(struct gen *g, const struct rv_insn *in)
 static int fp_inline(struct gen *g, const struct rv_insn *in)
 {
     int d = in->op == RV_OP_FP_D;
-    gcc_jit_rvalue *ops[2], *ok, *r;
+    gcc_jit_rvalue *ops[2], *ok, *r, *v;
     enum gcc_jit_binary_op op;
 
     if (in->op == RV_OP_FMA_D || in->op == RV_OP_FMA_S)
@@ -1005,10 +1026,15 @@ static int fp_inline(struct gen *g, const struct rv_insn *in)
            : in->rm == 1 ? gcc_jit_context_new_unary_op(g->c, NULL, GCC_JIT_UNARY_OP_BITWISE_NEGATE,
                                                         g->u64, ops[1])
                          : bin(g, GCC_JIT_BINARY_OP_BITWISE_XOR, g->u64, ops[0], ops[1]);
-        assign(g, g->fres, bin(g, GCC_JIT_BINARY_OP_BITWISE_OR, g->u64,
-                               bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64, ops[0], k64(g, ~m)),
-                               bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64, sb, k64(g, m))));
-        fp_commit(g, in, fs_is_dirty(g));
+        v = bin(g, GCC_JIT_BINARY_OP_BITWISE_OR, g->u64,
+                bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64, ops[0], k64(g, ~m)),
+                bin(g, GCC_JIT_BINARY_OP_BITWISE_AND, g->u64, sb, k64(g, m)));
+        if (g->fs_dirty_known) {
+            assign(g, freg(g, in->rd), v);
+        } else {
+            assign(g, g->fres, v);
+            fp_commit(g, in, fs_is_dirty(g));
+        }
         return 1;
     }
     switch (in->fop) {
@@ -1229,6 +1255,7 @@ int jit_gen_region(gcc_jit_context *ctx, const struct jit_req *r, const char *na
     for (g.k = 0; g.k < r->nblk; g.k++) {
         const struct jit_rblk *b = &r->b[g.k];
         g.cur = labels[g.k];
+        g.fs_dirty_known = 0;
         if (b->nmem)
             add_to(&g, g.nm, k64(&g, b->nmem));
         /* n instructions plus the END sentinel (run only when the block

@@ -5,10 +5,12 @@
  *   is the code running now; the first may be over);
  * - a full queue lets its oldest request go, and that block gets hot
  *   again later (it is re-armed, not lost);
- * - new code goes before tier-2 recompiles of code already compiled;
+ * - new code goes before tier-2 recompiles of code already compiled,
+ *   and before slow-rate code (compiling that is even cut short);
  * - a block that reaches the threshold only slowly (here once per 2400
  *   instructions) is lukewarm: counted again, not compiled, while the
- *   tight loop next to it is compiled.
+ *   tight loop next to it is compiled; if it keeps running at that rate
+ *   it is compiled after a few rounds.
  * Guest programs are hand-encoded RV64I, one loop per page (a region
  * never spans pages, so each loop is its own region).
  */
@@ -18,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -32,6 +35,8 @@
 #define T0 5
 #define S0 8
 #define A1 11
+#define A2 12
+#define A3 13
 
 static uint32_t addi(unsigned rd, unsigned rs1, int imm)
 {
@@ -44,6 +49,13 @@ static uint32_t bne(unsigned rs1, unsigned rs2, int off)
 
     return (u >> 12 & 1) << 31 | (u >> 5 & 0x3f) << 25 | rs2 << 20 | rs1 << 15 | 1 << 12 |
            (u >> 1 & 0xf) << 8 | (u >> 11 & 1) << 7 | 0x63;
+}
+
+static uint32_t sd(unsigned rs2, unsigned rs1, int off)
+{
+    uint32_t u = (uint32_t)off;
+
+    return (u >> 5 & 0x7f) << 25 | rs2 << 20 | rs1 << 15 | 3 << 12 | (u & 0x1f) << 7 | 0x23;
 }
 
 static uint32_t jal0(int off)
@@ -213,22 +225,76 @@ static void test_tier1_before_tier2(void **state)
     assert_true(jit_region_seq(loop_block(f, 5)->jit_region) < jit_region_seq(b->jit_region));
 }
 
-static void test_lukewarm_not_compiled(void **state)
+/* The lukewarm program's shape: A (a1++, pad stores of a2 to a3 + 8i,
+ * on to page 2) at the end of page 1, then on page 2 t0 = inner and the loop L, then
+ * s0-- and back to A while s0: A runs once per 2 * inner + 5 + pad
+ * instructions. Returns A's address. */
+static uint64_t put_lukewarm(struct fix *f, int inner, unsigned pad)
 {
-    struct fix *f = *state;
-    const uint64_t a = page(2) - 8;     /* A, at the end of page 1 */
-    const int outer = 1100, inner = 1200;
+    const uint64_t a = page(2) - 8 - 4 * pad;
 
-    /* A: a1++, on to page 2, where t0 = inner; the tight loop L; then
-     * s0-- and back to A while s0: A runs once per ~2400 instructions */
     put(f, a, addi(A1, A1, 1));
-    put(f, a + 4, jal0(8 - 4));
+    for (unsigned i = 0; i < pad; i++)
+        put(f, a + 4 + 4 * i, sd(A2, A3, (int)(8 * i)));
+    put(f, page(2) - 4, jal0(4));
     put(f, page(2) + 0, addi(T0, 0, inner));
     put(f, page(2) + 4, addi(T0, T0, -1));     /* L */
     put(f, page(2) + 8, bne(T0, 0, -4));
     put(f, page(2) + 12, addi(S0, S0, -1));
     put(f, page(2) + 16, bne(S0, 0, (int)(a - (page(2) + 16))));
     put(f, page(2) + 20, jal0(0));
+    return a;
+}
+
+/* A batch of slow-rate code being compiled is killed when new hot code
+ * is queued, and compiled again after it. */
+static void test_hot_code_preempts(void **state)
+{
+    struct fix *f = *state;
+    /* A: once per 1505 instructions; padded with stores (each a TLB
+     * probe and a slow path) so that compiling it takes long enough for
+     * the new hot code to come meanwhile */
+    const int inner = 690;
+    const unsigned pad = 120;
+    const uint64_t per = 2 + pad + 1 + 2 * inner + 2;
+    uint64_t a = put_lukewarm(f, inner, pad);
+
+    if (!jit_mgr_can_preempt()) {
+        print_message("preemption needs the forked compiler (not in sanitizer builds)\n");
+        skip();
+    }
+    put_loop(f, 3, 4);
+    put(f, page(4), jal0(0));
+    f->h->x[A3] = page(8);      /* the stores' data */
+    /* L compiled first, so that A's request is alone in the queue */
+    f->h->x[S0] = 5;
+    run(f, a, 5 * per);
+    drain_install(f);
+    assert_non_null(rv_bc_find(f->h, page(2) + 4)->jit_code);
+    /* A: lukewarm at 1000 executions (1.5M instructions > 1M), hot at
+     * 2000 within twice the span: queued for later */
+    jit_mgr_hold(f->jit, 1);
+    f->h->x[S0] = 2100;
+    run(f, a, 2100 * per);
+    assert_true(f->h->ctr.jit_lukewarm >= 1);
+    assert_null(rv_bc_find(f->h, a)->jit_code);
+    jit_mgr_hold(f->jit, 0);
+    while (!jit_mgr_compiling_later(f->jit))
+        usleep(1000);
+    run(f, page(3), 2 + 2 * LOOP);      /* new hot code meanwhile */
+    drain_install(f);
+    assert_non_null(rv_bc_find(f->h, a)->jit_code);
+    assert_non_null(loop_block(f, 3)->jit_code);
+    assert_true(jit_region_seq(loop_block(f, 3)->jit_region) <
+                jit_region_seq(rv_bc_find(f->h, a)->jit_region));
+}
+
+static void test_lukewarm_not_compiled(void **state)
+{
+    struct fix *f = *state;
+    const int outer = 1100, inner = 1200;   /* A: once per 2405 instructions */
+    const uint64_t a = put_lukewarm(f, inner, 0);
+
     f->h->x[S0] = (uint64_t)outer;
     run(f, a, (uint64_t)outer * (2 + 1 + 2 * inner + 2));
     drain_install(f);
@@ -239,6 +305,13 @@ static void test_lukewarm_not_compiled(void **state)
     assert_null(rv_bc_find(f->h, a)->jit_code);
     assert_non_null(rv_bc_find(f->h, page(2) + 4));
     assert_non_null(rv_bc_find(f->h, page(2) + 4)->jit_code);
+    /* but at a steady rate it is compiled after a few rounds (the span
+     * allowed doubles: 1000, 2000, then 4000 instructions per execution) */
+    f->h->x[S0] = (uint64_t)(3 * outer);
+    run(f, a, (uint64_t)(3 * outer) * (2 + 1 + 2 * inner + 2));
+    drain_install(f);
+    assert_int_equal(f->h->x[A1], 4 * outer);
+    assert_non_null(rv_bc_find(f->h, a)->jit_code);
 }
 
 int main(void)
@@ -248,6 +321,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_full_queue_drops_oldest, setup_small_queue, teardown),
         cmocka_unit_test_setup_teardown(test_tier1_before_tier2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lukewarm_not_compiled, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hot_code_preempts, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
