@@ -809,6 +809,10 @@ static int compile_child(struct jit_mgr *m, struct jit_req **arr, unsigned n, co
         gcc_jit_context_add_command_line_option(c, "-fno-math-errno");
         if (jit_host_features() & JIT_HOST_FMA)
             gcc_jit_context_add_command_line_option(c, "-mfma");
+        /* no vectorizing: GCC 12's -O2 paired guest registers in SSE
+         * registers (their stores at the exits are adjacent), and the
+         * loops then moved them in and out of it on every iteration */
+        gcc_jit_context_add_command_line_option(c, "-fno-tree-vectorize");
         for (unsigned i = 0; i < n && !bad; i++) {
             snprintf(name, sizeof(name), "gb_blk_%lu", m->seq + i);
             bad = jit_gen_region(c, arr[i], name) < 0;
