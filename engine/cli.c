@@ -153,6 +153,8 @@ void cli_usage_run(void *stream)
           "  --jit-verify         check every compiled block run against the\n"
           "                       interpreter; stop with a diff on mismatch (slow)\n"
           "  --jit-cache DIR      keep compiled code in DIR and reuse it in later runs\n"
+          "  --jit-cache-max SIZE at start, remove the least recently used entries of\n"
+          "                       DIR beyond SIZE (default 256M)\n"
           "  --jit-code-max SIZE  loaded compiled code beyond SIZE evicts the oldest\n"
           "                       (default 64M)\n"
           "  --max-insns N        stop with an error after N instructions\n"
@@ -166,7 +168,7 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
            O_DUMP_DTB, O_SMP, O_DRIVE, O_CONSOLE, O_NET, O_MEMPOLICY, O_MEMBACKEND,
            O_AFFINITY, O_NUMA, O_NUMA_TOPO, O_NAME, O_EVENT_LOG, O_NO_STATS,
            O_QMP_SOCKET, O_JIT, O_JIT_THRESHOLD, O_NO_NUMA_REPORT, O_JIT_VERIFY,
-           O_JIT_CACHE, O_JIT_CODE_MAX };
+           O_JIT_CACHE, O_JIT_CODE_MAX, O_JIT_CACHE_MAX };
     static const struct option opts[] = {
         { "bios", required_argument, NULL, O_BIOS },
         { "kernel", required_argument, NULL, O_KERNEL },
@@ -195,6 +197,7 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
         { "jit-verify", no_argument, NULL, O_JIT_VERIFY },
         { "jit-cache", required_argument, NULL, O_JIT_CACHE },
         { "jit-code-max", required_argument, NULL, O_JIT_CODE_MAX },
+        { "jit-cache-max", required_argument, NULL, O_JIT_CACHE_MAX },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -270,6 +273,12 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
         case O_JIT_CODE_MAX:
             if (cli_parse_size(optarg, &cfg->jit_code_max) < 0 || cfg->jit_code_max == 0) {
                 snprintf(err, errlen, "--jit-code-max '%s': expected a size like 64M", optarg);
+                return -EINVAL;
+            }
+            break;
+        case O_JIT_CACHE_MAX:
+            if (cli_parse_size(optarg, &cfg->jit_cache_max) < 0 || cfg->jit_cache_max == 0) {
+                snprintf(err, errlen, "--jit-cache-max '%s': expected a size like 256M", optarg);
                 return -EINVAL;
             }
             break;
@@ -403,6 +412,10 @@ int cli_parse_run(int argc, char **argv, struct run_config *cfg, char *err, size
     if (cfg->jit_cache && (!cfg->jit || cfg->trace)) {
         snprintf(err, errlen, "--jit-cache keeps compiled code, but %s",
                  cfg->jit ? "--trace runs everything interpreted" : "--jit off turns the JIT off");
+        return -EINVAL;
+    }
+    if (cfg->jit_cache_max && !cfg->jit_cache) {
+        snprintf(err, errlen, "--jit-cache-max bounds the --jit-cache directory, and there is none");
         return -EINVAL;
     }
     if (cfg->jit_verify && (!cfg->jit || cfg->trace)) {

@@ -40,6 +40,7 @@ struct run_config {
     int jit_verify;             /* --jit-verify: check compiled blocks (slow, testing) */
     const char *jit_cache;      /* --jit-cache DIR: persistent compiled code, or NULL */
     uint64_t jit_code_max;      /* --jit-code-max: bound of loaded code (0: default) */
+    uint64_t jit_cache_max;     /* --jit-cache-max: bound of DIR's entries (0: default) */
     int trace;
 };
 

@@ -195,6 +195,8 @@ static int create_jit(struct machine *m, char *err, size_t errlen)
         /* entries are valid for this very build and these options only */
         uint32_t opts = (uint32_t)jc.opt_level | (uint32_t)jc.verify << 8 |
                         jit_host_features() << 9 | JIT_CACHE_FORMAT << 16;
+        jit_cache_prune(m->cfg.jit_cache,
+                        m->cfg.jit_cache_max ? m->cfg.jit_cache_max : JIT_CACHE_DEFAULT_MAX);
         r = jit_cache_open(&jc.cache, m->cfg.jit_cache, jit_build_hash(), opts, err, errlen);
         if (r < 0)
             return r;

@@ -84,6 +84,8 @@ check 2 1 "--jit-verify" "--trace" -- $B --kernel "$data/pass.bin" --jit-verify 
 check 2 1 "'--jit-verify=yes'" "takes no value" -- $B --kernel "$data/pass.bin" --jit-verify=yes
 check 2 1 "--jit-code-max" "'lots'" -- $B --kernel "$data/pass.bin" --jit-code-max lots
 check 2 1 "--jit-code-max" "'0'" -- $B --kernel "$data/pass.bin" --jit-code-max 0
+check 2 1 "--jit-cache-max" "'lots'" -- $B --kernel "$data/pass.bin" --jit-cache x --jit-cache-max lots
+check 2 1 "--jit-cache-max" "there is none" -- $B --kernel "$data/pass.bin" --jit-cache-max 1M
 check 2 1 "'--frobnicate'" -- $B --kernel "$data/pass.bin" --frobnicate
 check 2 1 "'-q'" -- $B --kernel "$data/pass.bin" -q
 check 2 1 "'-x'" -- $B --kernel "$data/pass.bin" -xq

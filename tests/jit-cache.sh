@@ -11,6 +11,7 @@
 #   c. another program's cache does not change this program's result
 #   d. bad options: one-line errors, non-zero exit
 #   e. two glassbox processes filling one DIR at the same time
+#   f. --jit-cache-max: the least recently used entries go first
 # GLASSBOX names the engine (default ./glassbox).
 gb=${GLASSBOX:-./glassbox}
 demo=${DEMO_ELF:-tests/guest/demo.elf}
@@ -288,6 +289,37 @@ run_demo e-after "$tmp/shared" --jit-threshold 0
 [ "$batches" -lt "$first" ] || fail "e: the run after them compiled $batches batches (alone: $first)"
 leftovers "$tmp/shared" && fail "e: temporary files left in the cache"
 echo "e: two runs at once filled $(entries "$tmp/shared") entries; the next compiled $batches batches"
+
+# ---- f. --jit-cache-max: loading an entry makes it the most recently
+# used; at start the least recently used go, down to 3/4 of the bound.
+# The demo's entries are set to 2000, three foreign files (never loaded)
+# to 2001; a run loads most entries (now); then a run whose bound keeps
+# only the loaded ones must remove exactly the others and the foreign.
+mkdir "$tmp/f"
+cp "$tmp"/demo-cache/*.gbjit "$tmp/f"/
+touch -d @946684800 "$tmp"/f/*.gbjit
+for i in 1 2 3; do
+    head -c 20000 /dev/urandom >"$tmp/f/foreign$i.gbjit"
+done
+touch -d @978307200 "$tmp"/f/foreign*.gbjit
+run_demo f-load "$tmp/f" --jit-threshold 0
+# bound: 4/3 of the loaded entries' bytes (+1), so 3/4 of it keeps them
+max=$(python3 - "$tmp/f" <<'EOF2'
+import glob, os, sys
+print(sum(os.path.getsize(p) * 4 // 3 + 1 for p in glob.glob(sys.argv[1] + "/*.gbjit")
+          if os.path.getmtime(p) > 1e9))
+EOF2
+)
+loaded=$(find "$tmp/f" -maxdepth 1 -name '*.gbjit' -newermt @1000000000 | sort)
+[ -n "$loaded" ] || fail "f: loading entries did not mark them used (mtime)"
+old=$(find "$tmp/f" -maxdepth 1 -name '*.gbjit' ! -newermt @1000000000 | wc -l)
+run_demo f-prune "$tmp/f" --jit-threshold 0 --jit-cache-max "${max}B"
+for e in $loaded; do
+    [ -f "$e" ] || fail "f: the used entry $e was removed before older ones"
+done
+left=$(find "$tmp/f" -maxdepth 1 -name '*.gbjit' ! -newermt @1000000000 | wc -l)
+[ "$left" -eq 0 ] || fail "f: $left of $old unused entries (3 foreign) were kept over the bound"
+echo "f: --jit-cache-max ${max}B removed $old unused entries, kept $(echo "$loaded" | wc -l) used ones"
 
 if [ "$failures" -ne 0 ]; then
     echo "FAIL: $failures of the checks failed"

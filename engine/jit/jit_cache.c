@@ -268,6 +268,69 @@ static int build_index(struct jit_cache *c)
     return 0;
 }
 
+struct prune_ent {
+    char *path;
+    uint64_t bytes;
+    struct timespec mtime;
+};
+
+static int older(const void *a, const void *b)
+{
+    const struct prune_ent *x = a, *y = b;
+
+    if (x->mtime.tv_sec != y->mtime.tv_sec)
+        return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
+    return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : x->mtime.tv_nsec > y->mtime.tv_nsec;
+}
+
+unsigned jit_cache_prune(const char *dir, uint64_t max_bytes)
+{
+    struct prune_ent *v = NULL;
+    size_t n = 0, cap = 0;
+    uint64_t total = 0;
+    unsigned removed = 0;
+    struct dirent *de;
+    DIR *d = opendir(dir);
+
+    while (d && (de = readdir(d))) {
+        size_t len = strlen(de->d_name);
+        struct stat st;
+        char path[4096];
+        if (len < 7 || strcmp(de->d_name + len - 6, ".gbjit"))
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+        if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (n == cap) {
+            struct prune_ent *nv = realloc(v, (cap = cap ? 2 * cap : 64) * sizeof(*v));
+            if (!nv)
+                break;
+            v = nv;
+        }
+        if (!(v[n].path = strdup(path)))
+            break;
+        v[n].bytes = (uint64_t)st.st_size;
+        v[n].mtime = st.st_mtim;
+        total += v[n++].bytes;
+    }
+    if (d)
+        closedir(d);
+    if (total > max_bytes) {
+        /* least recently used first (loading an entry touches it), down to
+         * 3/4 of the bound so that the next runs do not prune again */
+        qsort(v, n, sizeof(*v), older);
+        for (size_t i = 0; i < n && total > max_bytes / 4 * 3; i++)
+            if (unlink(v[i].path) == 0) {
+                total -= v[i].bytes;
+                removed++;
+            }
+    }
+    for (size_t i = 0; i < n; i++)
+        free(v[i].path);
+    free(v);
+    return removed;
+}
+
 int jit_cache_open(struct jit_cache **out, const char *dir, uint64_t build, uint32_t opts,
                    char *err, size_t errlen)
 {
@@ -393,6 +456,8 @@ static void load_object(struct jit_cache *c, struct jit_cache_file *f)
             f->state = 1;
             f->mfd = mfd;
             mfd = -1;
+            /* used: the newest for jit_cache_prune (which goes by mtime) */
+            futimens(fd, NULL);
         }
     }
     if (f->state < 0)

@@ -48,6 +48,12 @@ struct jit_cached {
 int jit_cache_open(struct jit_cache **out, const char *dir, uint64_t build, uint32_t opts,
                    char *err, size_t errlen);
 void jit_cache_close(struct jit_cache *c);
+/* Keep DIR's entries within max_bytes: when they take more, remove the
+ * least recently used (by mtime: stored or loaded) down to 3/4 of it.
+ * Entries of other glassbox builds are never loaded, so they go first.
+ * Returns how many were removed. */
+unsigned jit_cache_prune(const char *dir, uint64_t max_bytes);
+#define JIT_CACHE_DEFAULT_MAX (256ull << 20)     /* --jit-cache-max */
 /* Entries refused so far (at open, and objects failing their checksum). */
 uint64_t jit_cache_rejects(struct jit_cache *c);
 /* Entries indexed at open. */

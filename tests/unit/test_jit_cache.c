@@ -11,6 +11,7 @@
  * change to it must show up as a failure here.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -511,6 +512,56 @@ static void test_store_round_trip(void **state)
     free(r[1]);
 }
 
+/* jit_cache_prune: least recently modified .gbjit files first, down to
+ * 3/4 of the bound; other files and directories are not its own. */
+static void test_prune(void **state)
+{
+    static const char *const names[] = { "a.gbjit", "b.gbjit", "c.gbjit", "d.gbjit" };
+    char path[128];
+    struct stat st;
+
+    (void)state;
+    clear_dir();
+    for (unsigned i = 0; i < 4; i++) {
+        /* written newest first: the order must come from mtime, not names
+         * or creation */
+        struct timespec t[2] = { { 1000000000 + 10 * (4 - i), 0 }, { 1000000000 + 10 * (4 - i), 0 } };
+        FILE *f;
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        f = fopen(path, "w");
+        assert_non_null(f);
+        for (unsigned j = 0; j < 1000; j++)
+            fputc('x', f);
+        fclose(f);
+        assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
+    }
+    snprintf(path, sizeof(path), "%s/notes.txt", dir);     /* older, bigger */
+    {
+        FILE *f = fopen(path, "w");
+        struct timespec t[2] = { { 1, 0 }, { 1, 0 } };
+        assert_non_null(f);
+        for (unsigned j = 0; j < 5000; j++)
+            fputc('y', f);
+        fclose(f);
+        assert_int_equal(utimensat(AT_FDCWD, path, t, 0), 0);
+    }
+    snprintf(path, sizeof(path), "%s/sub.gbjit", dir);
+    assert_int_equal(mkdir(path, 0700), 0);
+    assert_int_equal(jit_cache_prune(dir, 1 << 20), 0);     /* within the bound */
+    /* 4000 bytes over 3000: the two oldest go (down to 2250) */
+    assert_int_equal(jit_cache_prune(dir, 3000), 2);
+    for (unsigned i = 0; i < 4; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        assert_int_equal(stat(path, &st) == 0, i < 2);      /* d and c were oldest */
+    }
+    snprintf(path, sizeof(path), "%s/notes.txt", dir);
+    assert_int_equal(stat(path, &st), 0);
+    snprintf(path, sizeof(path), "%s/sub.gbjit", dir);
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(rmdir(path), 0);
+    assert_int_equal(jit_cache_prune("/nonexistent/glassbox-test", 1), 0);
+}
+
 static void test_open_errors(void **state)
 {
     struct jit_cache *c = (struct jit_cache *)1;
@@ -546,6 +597,7 @@ int main(void)
         cmocka_unit_test(test_bad_beside_good),
         cmocka_unit_test(test_store_round_trip),
         cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_prune),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
