@@ -154,6 +154,15 @@ struct rv_block {
 /* Jump cache: direct-mapped virtual pc -> block, validated by priv. */
 #define RV_JCACHE_BITS 12
 #define RV_JCACHE_SIZE (1u << RV_JCACHE_BITS)
+#define RV_SUPER_MAX 8
+#define RV_JC_VPAGE_BITS 4096
+static inline uint64_t *rv_jc_vpage_word(uint64_t *bits, uint64_t va, uint64_t *mask)
+{
+    uint64_t vpn = va >> 12, b = (vpn ^ (vpn >> 12)) & (RV_JC_VPAGE_BITS - 1);
+
+    *mask = 1ull << (b & 63);
+    return &bits[b >> 6];
+}
 struct rv_jcache_entry {
     uint64_t vpc;
     struct rv_block *blk;
@@ -262,6 +271,17 @@ struct rv_hart {
     uint64_t resv_addr, resv_val;
     /* a superpage translation may sit in the TLB */
     uint8_t tlb_super;
+    /* Superpages translated since the last full flush (base, offset
+     * mask), so that an SFENCE.VMA of one address outside them can stay
+     * a one-page flush (Linux maps itself with superpages, and fences
+     * user pages one by one); past RV_SUPER_MAX, any fence flushes all. */
+    uint8_t nsuper;
+    uint64_t super_base[RV_SUPER_MAX], super_mask[RV_SUPER_MAX];
+    /* Virtual pages (hashed, one bit each) the jump cache got a block on
+     * since xlate_gen last changed: a one-page fence of another page
+     * leaves the jump cache and the block links (all made from jump
+     * cache entries) valid, so it need not change xlate_gen */
+    uint64_t jc_vpages[RV_JC_VPAGE_BITS / 64];
 
     /* traps taken (exceptions and interrupts): a guest stuck in a trap
      * storm retires nothing, so budgets count these too */

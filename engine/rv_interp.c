@@ -35,6 +35,8 @@ static struct rv_block *lookup_slow(struct rv_hart *h)
     }
     b = rv_block_get(h);
     if (b && b->cached) {
+        uint64_t m, *w = rv_jc_vpage_word(h->jc_vpages, h->pc, &m);
+        *w |= m;            /* see rv_hart.jc_vpages */
         e->blk = b;
         e->vpc = h->pc;
         e->priv = h->priv;

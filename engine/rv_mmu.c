@@ -66,6 +66,21 @@ static int ptw_read(struct rv_hart *h, uint64_t pa, uint64_t **pte)
     return *pte ? 0 : -1;
 }
 
+/* A superpage translation (see rv_hart.super_base) */
+static void note_super(struct rv_hart *h, uint64_t base, uint64_t mask)
+{
+    h->tlb_super = 1;
+    for (unsigned i = 0; i < h->nsuper && i < RV_SUPER_MAX; i++)
+        if (h->super_base[i] == base && h->super_mask[i] == mask)
+            return;
+    if (h->nsuper < RV_SUPER_MAX) {
+        h->super_base[h->nsuper] = base;
+        h->super_mask[h->nsuper] = mask;
+    }
+    if (h->nsuper <= RV_SUPER_MAX)
+        h->nsuper++;
+}
+
 int rv_translate(struct rv_hart *h, uint64_t va, enum rv_access acc, unsigned priv, uint64_t *pa)
 {
     uint64_t mode = h->satp >> 60;
@@ -131,7 +146,7 @@ int rv_translate(struct rv_hart *h, uint64_t va, enum rv_access acc, unsigned pr
             *pa = ((ppn << 12) & ~mask) | (va & mask);
         }
         if (i > 0)
-            h->tlb_super = 1;
+            note_super(h, va & ~((1ull << (12 + 9 * i)) - 1), (1ull << (12 + 9 * i)) - 1);
         return 0;
     }
     return page_fault[acc];
@@ -165,7 +180,9 @@ void rv_tlb_flush_all(struct rv_hart *h)
      * with the translations: both are only used while xlate_gen is
      * unchanged (see rv_cpu.h) */
     h->xlate_gen++;
+    memset(h->jc_vpages, 0, sizeof(h->jc_vpages));
     h->tlb_super = 0;
+    h->nsuper = 0;
     h->ctr.itlb_flushes++;
     h->ctr.dtlb_flushes++;
 }
@@ -175,12 +192,15 @@ void rv_tlb_flush_page(struct rv_hart *h, uint64_t va)
     unsigned slot = (va >> RV_PAGE_SHIFT) & (RV_TLB_SIZE - 1);
     uint64_t tag = va & RV_PAGE_MASK;
 
+    uint64_t bit, *w;
+
     /* a superpage is cached as many 4 KiB entries; a fence naming one
      * address of it must drop them all */
-    if (h->tlb_super) {
-        rv_tlb_flush_all(h);
-        return;
-    }
+    for (unsigned i = 0; h->tlb_super && i < h->nsuper; i++)
+        if (i >= RV_SUPER_MAX || (va & ~h->super_mask[i]) == h->super_base[i]) {
+            rv_tlb_flush_all(h);
+            return;
+        }
     for (unsigned m = 0; m < RV_MMU_COUNT; m++) {
         if (h->tlb_load[m][slot].tag == tag)
             h->tlb_load[m][slot].tag = RV_TLB_INVALID;
@@ -189,7 +209,11 @@ void rv_tlb_flush_page(struct rv_hart *h, uint64_t va)
         if (h->tlb_fetch[m][slot].tag == tag)
             h->tlb_fetch[m][slot].tag = RV_TLB_INVALID;
     }
-    h->xlate_gen++;
+    w = rv_jc_vpage_word(h->jc_vpages, va, &bit);
+    if (*w & bit) {
+        h->xlate_gen++;
+        memset(h->jc_vpages, 0, sizeof(h->jc_vpages));
+    }
     h->ctr.itlb_flushes++;
     h->ctr.dtlb_flushes++;
 }

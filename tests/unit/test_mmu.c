@@ -577,6 +577,61 @@ static void put32(uint64_t pa, uint32_t w)
     memcpy(F->ram + (pa - RAM_BASE), &w, 4);
 }
 
+static uint64_t tlb_tag(const struct rv_hart *h, uint64_t va)
+{
+    return h->tlb_load[h->mmu_idx_data][(va >> 12) & (RV_TLB_SIZE - 1)].tag;
+}
+
+/* A fence naming a page outside the superpages in use drops only that
+ * page (Linux maps itself with superpages and fences user pages one at a
+ * time), and leaves the jump cache and block links (xlate_gen) alone
+ * unless code was run from that page; past RV_SUPER_MAX superpages any
+ * fence drops everything. */
+static void test_tlb_fence_outside_superpage(void **state)
+{
+    struct rv_hart *h = F->h;
+    uint64_t v, gen;
+
+    (void)state;
+    map(0x40000000, 0x80000000, 1, V | R | W | A | D);      /* 2 MiB */
+    map(0x7000, RAM_BASE + 0x5000, 0, V | R | W | A | D);
+    map(0x1000, RAM_BASE + 0x10000, 0, V | R | X | A);
+    put32(RAM_BASE + 0x10000, 0x0000006f);                  /* j . */
+    h->priv = RV_PRIV_S;
+    rv_update_mmu_idx(h);
+    assert_int_equal(rv_load_slow(h, 0x40005000, 8, &v), 0);
+    assert_int_equal(rv_load_slow(h, 0x7000, 8, &v), 0);
+    gen = h->xlate_gen;
+
+    rv_tlb_flush_page(h, 0x9000);           /* nothing of it cached */
+    assert_int_equal(tlb_tag(h, 0x40005000), 0x40005000);
+    assert_int_equal(tlb_tag(h, 0x7000), 0x7000);
+    assert_int_equal(h->xlate_gen, gen);
+    rv_tlb_flush_page(h, 0x7000);           /* a data page: only it goes */
+    assert_true(tlb_tag(h, 0x7000) != 0x7000);
+    assert_int_equal(tlb_tag(h, 0x40005000), 0x40005000);
+    assert_int_equal(h->xlate_gen, gen);
+
+    /* code ran from 0x1000 (the jump cache has it): its fence changes
+     * the generation, so no stale block is reached */
+    h->pc = 0x1000;
+    rv_hart_run(h, 10);
+    gen = h->xlate_gen;
+    rv_tlb_flush_page(h, 0x1000);
+    assert_true(h->xlate_gen != gen);
+    assert_int_equal(tlb_tag(h, 0x40005000), 0x40005000);
+
+    /* more superpages than are tracked: a fence anywhere drops all */
+    for (unsigned i = 1; i <= RV_SUPER_MAX; i++) {
+        map(0x40000000 + 0x200000ull * i, 0x80000000, 1, V | R | W | A | D);
+        assert_int_equal(rv_load_slow(h, 0x40000000 + 0x200000ull * i, 8, &v), 0);
+    }
+    assert_int_equal(rv_load_slow(h, 0x7000, 8, &v), 0);
+    rv_tlb_flush_page(h, 0x9000);
+    assert_true(tlb_tag(h, 0x7000) != 0x7000);
+    assert_true(tlb_tag(h, 0x40005000) != 0x40005000);
+}
+
 /* Through the interpreter: S-mode code loads through the data TLB; a PTE
  * change is seen after SFENCE.VMA, and page walks are counted. */
 static void test_tlb_interpreter(void **state)
@@ -700,6 +755,7 @@ int main(void)
         BOTH(test_slow_paths_raise),
         BOTH(test_tlb_stale_until_flush),
         BOTH(test_tlb_flush_superpage),
+        BOTH(test_tlb_fence_outside_superpage),
         BOTH(test_tlb_interpreter),
         BOTH(test_code_remap_after_fence),
     };
