@@ -680,10 +680,13 @@ void rv_jit_install(struct rv_hart *h)
 
 /* --- worker ---------------------------------------------------------------- */
 
-/* Hand a finished request to its hart. */
+/* Hand a finished request to its hart. Once the lock is released the
+ * hart may have taken r and, for a request dropped from a full queue
+ * (no batch owns it), freed it: r is not touched after that. */
 static void give_back(struct jit_req *r)
 {
-    struct jit_hart *jh = r->h->jit;
+    struct rv_hart *h = r->h;
+    struct jit_hart *jh = h->jit;
 
     pthread_mutex_lock(&jh->lock);
     r->next = jh->done;
@@ -691,9 +694,9 @@ static void give_back(struct jit_req *r)
     r->handed_back = 1;
     pthread_cond_broadcast(&jh->cond);
     pthread_mutex_unlock(&jh->lock);
-    atomic_store(&r->h->jit_ready, 1);
+    atomic_store(&h->jit_ready, 1);
     /* make the hart's next block boundary the slow one */
-    atomic_store(&r->h->run_limit, 0);
+    atomic_store(&h->run_limit, 0);
 }
 
 /* Keep the batch's loaded object and request copies (generated helper

@@ -133,7 +133,8 @@ static int teardown(void **state)
 {
     struct fix *f = *state;
 
-    jit_mgr_free(f->jit);
+    if (f->jit)
+        jit_mgr_free(f->jit);
     test_hart_free(f->h, f->ram);
     free(f);
     return 0;
@@ -193,6 +194,40 @@ static void test_full_queue_drops_oldest(void **state)
     run(f, page(1), n);
     drain_install(f);
     assert_non_null(loop_block(f, 1)->jit_code);
+}
+
+/* Two harts share the worker: a full queue drops the other hart's
+ * request, which goes back to that hart (its block is re-armed there and
+ * the request freed by it, not by the hart that dropped it). */
+static void test_drop_other_harts_request(void **state)
+{
+    struct fix *f = *state;
+    struct fix g = { 0 };
+    uint64_t n = three_loops(f);
+
+    g.h = test_hart_new(&g.ram, RAM_BASE, RAM_SIZE, NULL);
+    assert_int_equal(jit_attach_hart(f->jit, g.h), 0);
+    put_loop(&g, 1, 4);
+    put(&g, page(4), jal0(0));
+    jit_mgr_hold(f->jit, 1);
+    run(&g, page(1), 2 + 2 * LOOP);     /* g's request */
+    run(f, page(1), n);                 /* f's three: g's and then f's first dropped */
+    assert_true(g.h->ctr.jit_discarded == 0);      /* not handled by g yet */
+    rv_hart_run(g.h, 4);                /* g takes it back */
+    assert_int_equal(g.h->ctr.jit_discarded, 1);
+    assert_null(rv_bc_find(g.h, page(1) + 4)->jit_code);
+    drain_install(f);
+    rv_hart_run(g.h, 4);
+    assert_non_null(loop_block(f, 3)->jit_code);
+    /* re-armed in g: hot again, compiled */
+    run(&g, page(1), 2 + 2 * LOOP);
+    drain_install(f);
+    rv_hart_run(g.h, 4);
+    assert_non_null(rv_bc_find(g.h, page(1) + 4)->jit_code);
+    /* g's code must go before g: the manager outlives it here */
+    jit_mgr_free(f->jit);
+    f->jit = NULL;
+    test_hart_free(g.h, g.ram);
 }
 
 /* A tier-2 recompile waits for new code: here a tier-1 request (a loop
@@ -319,6 +354,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_newest_first, setup, teardown),
         cmocka_unit_test_setup_teardown(test_full_queue_drops_oldest, setup_small_queue, teardown),
+        cmocka_unit_test_setup_teardown(test_drop_other_harts_request, setup_small_queue, teardown),
         cmocka_unit_test_setup_teardown(test_tier1_before_tier2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lukewarm_not_compiled, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hot_code_preempts, setup, teardown),
