@@ -269,12 +269,11 @@ struct rv_hart {
     /* LR/SC reservation: guest-physical address (or ~0) and the value LR
      * read, which SC compares-and-swaps against */
     uint64_t resv_addr, resv_val;
-    /* a superpage translation may sit in the TLB */
-    uint8_t tlb_super;
     /* Superpages translated since the last full flush (base, offset
-     * mask), so that an SFENCE.VMA of one address outside them can stay
-     * a one-page flush (Linux maps itself with superpages, and fences
-     * user pages one by one); past RV_SUPER_MAX, any fence flushes all. */
+     * mask): their translations may sit in the TLB as many 4 KiB
+     * entries, and an SFENCE.VMA of one address outside them can stay a
+     * one-page flush (Linux maps itself with superpages, and fences user
+     * pages one by one); past RV_SUPER_MAX, any fence flushes all. */
     uint8_t nsuper;
     uint64_t super_base[RV_SUPER_MAX], super_mask[RV_SUPER_MAX];
     /* Virtual pages (hashed, one bit each) the jump cache got a block on

@@ -69,7 +69,6 @@ static int ptw_read(struct rv_hart *h, uint64_t pa, uint64_t **pte)
 /* A superpage translation (see rv_hart.super_base) */
 static void note_super(struct rv_hart *h, uint64_t base, uint64_t mask)
 {
-    h->tlb_super = 1;
     for (unsigned i = 0; i < h->nsuper && i < RV_SUPER_MAX; i++)
         if (h->super_base[i] == base && h->super_mask[i] == mask)
             return;
@@ -181,7 +180,6 @@ void rv_tlb_flush_all(struct rv_hart *h)
      * unchanged (see rv_cpu.h) */
     h->xlate_gen++;
     memset(h->jc_vpages, 0, sizeof(h->jc_vpages));
-    h->tlb_super = 0;
     h->nsuper = 0;
     h->ctr.itlb_flushes++;
     h->ctr.dtlb_flushes++;
@@ -196,7 +194,7 @@ void rv_tlb_flush_page(struct rv_hart *h, uint64_t va)
 
     /* a superpage is cached as many 4 KiB entries; a fence naming one
      * address of it must drop them all */
-    for (unsigned i = 0; h->tlb_super && i < h->nsuper; i++)
+    for (unsigned i = 0; i < h->nsuper; i++)
         if (i >= RV_SUPER_MAX || (va & ~h->super_mask[i]) == h->super_base[i]) {
             rv_tlb_flush_all(h);
             return;

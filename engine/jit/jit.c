@@ -420,7 +420,7 @@ void rv_jit_hot(struct rv_hart *h, struct rv_block *b)
 {
     struct jit_hart *jh = h->jit;
     struct jit_mgr *m;
-    uint64_t span;
+    uint64_t span, allowed, took;
 
     /* exec_count is 0 now and stays clear of 0 for good */
     if (!jh || !b->cached || b->jit_code)
@@ -432,9 +432,7 @@ void rv_jit_hot(struct rv_hart *h, struct rv_block *b)
             return;
         if (rv_block_execs(b) < m->cfg.threshold) {
             /* not cached: hot after the threshold as usual */
-            uint64_t execs = rv_block_execs(b);
-            b->exec_count = 0 - m->cfg.threshold + execs;
-            b->exec_base = b->exec_count - execs;
+            rearm(h, b, m->cfg.threshold - rv_block_execs(b));
             return;
         }
     }
@@ -453,15 +451,19 @@ void rv_jit_hot(struct rv_hart *h, struct rv_block *b)
      * block that keeps running at a slow but steady rate (a function
      * called once per iteration of a long outer loop) is compiled after
      * a few rounds, but after the code that is hot now (`later`). */
-    span = m->cfg.threshold * JIT_HOT_SPAN;
-    if (span && h->instret - b->hot_since > span << (b->jit_lukewarm & 31)) {
+    span = m->cfg.threshold * JIT_HOT_SPAN;     /* the threshold is at most 2^32 */
+    took = h->instret - b->hot_since;
+    /* span << rounds, saturating */
+    allowed = span && b->jit_lukewarm >= __builtin_clzll(span) ? UINT64_MAX
+                                                              : span << b->jit_lukewarm;
+    if (span && took > allowed) {
         h->ctr.jit_lukewarm++;
         if (b->jit_lukewarm < 255)
             b->jit_lukewarm++;
         rearm(h, b, m->cfg.threshold);
         return;
     }
-    enqueue(m, h, make_req(m, h, b, 1, span && h->instret - b->hot_since > span));
+    enqueue(m, h, make_req(m, h, b, 1, span && took > span));
 }
 
 /* Queue request r for the worker, or drop it. The
@@ -647,14 +649,15 @@ void rv_jit_install(struct rv_hart *h)
             h->ctr.jit_discarded++;
             if (!r->batch) {
                 /* dropped from a full queue, never compiled: its block
-                 * may get hot again (install_entry freed its members) */
+                 * may get hot again (install_entry cleared its members'
+                 * jit_member) */
                 if (r->gen == rv_bc_generation(h) && r->blk->valid && !r->blk->jit_code)
                     rearm(h, r->blk, jh->mgr->cfg.threshold);
                 free(r);
             }
             continue;
         }
-            jh->tier2 += r->tier >= 2;
+        jh->tier2 += r->tier >= 2;
         h->ctr.jit_blocks++;
         h->ctr.jit_region_blocks += n;
         h->ctr.jit_code_bytes += r->code_bytes;

@@ -90,10 +90,9 @@
 
 #include "rv_cpu.h"
 
-/* (the default threshold is the CLI's, GB_DEFAULT_JIT_THRESHOLD) */
-/* A block is hot when it ran the threshold's executions within this many
- * guest instructions per execution (else it is counted again, see
- * rv_jit_hot). */
+/* A block is hot when it ran the threshold's executions (the CLI's
+ * GB_DEFAULT_JIT_THRESHOLD by default) within this many guest
+ * instructions per execution; else it is counted again (rv_jit_hot). */
 #define JIT_HOT_SPAN 1000
 #define JIT_QUEUE_MAX 512       /* queued requests, all harts */
 #define JIT_BATCH_MAX 64        /* regions per compile */
